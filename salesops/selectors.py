@@ -1,0 +1,155 @@
+"""Reads shared by pages and the API; every queryset starts from an organisation."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from .models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Notification,
+    Organization,
+    Team,
+    TeamMembership,
+    TeamWebhook,
+    User,
+    WebhookDelivery,
+)
+
+
+def membership_for(*, user: User, org_slug: str) -> Membership | None:
+    return (
+        Membership.objects.select_related("org", "user")
+        .filter(user=user, org__slug=org_slug, is_active=True, user__is_active=True)
+        .first()
+    )
+
+
+def memberships_of(*, user: User) -> QuerySet[Membership]:
+    return Membership.objects.select_related("org").filter(user=user, is_active=True).order_by("org__name")
+
+
+def get_or_404(queryset: QuerySet, **lookup: object):  # type: ignore[no-untyped-def]
+    """The one way to fetch an object named in a URL: missing and foreign both answer 404."""
+    obj = queryset.filter(**lookup).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+# --- teams ----------------------------------------------------------------------------
+
+
+def teams_for(*, org: Organization, include_archived: bool = False) -> QuerySet[Team]:
+    queryset = Team.objects.for_org(org).select_related("parent")
+    if not include_archived:
+        queryset = queryset.active()
+    return queryset.annotate(
+        member_count=Count(
+            "team_memberships", filter=Q(team_memberships__membership__is_active=True), distinct=True
+        )
+    ).order_by("name")
+
+
+def team_tree(*, org: Organization, include_archived: bool = False) -> list[tuple[Team, int]]:
+    """Teams in tree order with their depth, from one query."""
+    teams = list(teams_for(org=org, include_archived=include_archived))
+    by_parent: dict[int | None, list[Team]] = {}
+    ids = {team.pk for team in teams}
+    for team in teams:
+        parent_id = team.parent_id if team.parent_id in ids else None
+        by_parent.setdefault(parent_id, []).append(team)
+    ordered: list[tuple[Team, int]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for child in by_parent.get(parent_id, []):
+            ordered.append((child, depth))
+            walk(child.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def team_get(*, org: Organization, pk: int) -> Team:
+    return get_or_404(Team.objects.for_org(org).select_related("parent"), pk=pk)
+
+
+def team_members(*, team: Team) -> QuerySet[TeamMembership]:
+    return (
+        TeamMembership.objects.filter(team=team, membership__is_active=True)
+        .select_related("membership__user")
+        .order_by("-is_lead", "membership__user__display_name")
+    )
+
+
+def team_webhooks(*, org: Organization, team: Team) -> QuerySet[TeamWebhook]:
+    return TeamWebhook.objects.for_org(org).filter(team=team).order_by("name")
+
+
+# --- members ---------------------------------------------------------------------------
+
+
+def members_for(
+    *, org: Organization, search: str = "", role: str = "", status: str = "active", team_id: int | None = None
+) -> QuerySet[Membership]:
+    queryset = Membership.objects.for_org(org).select_related("user")
+    if status == "active":
+        queryset = queryset.filter(is_active=True)
+    elif status == "inactive":
+        queryset = queryset.filter(is_active=False)
+    if search:
+        queryset = queryset.filter(Q(user__display_name__icontains=search) | Q(user__email__icontains=search))
+    if role:
+        queryset = queryset.filter(role=role)
+    if team_id:
+        queryset = queryset.filter(team_memberships__team_id=team_id)
+    return queryset.prefetch_related(
+        Prefetch(
+            "team_memberships",
+            queryset=TeamMembership.objects.select_related("team").filter(team__archived_at__isnull=True),
+        )
+    ).order_by("user__display_name", "pk")
+
+
+def member_get(*, org: Organization, pk: int) -> Membership:
+    return get_or_404(Membership.objects.for_org(org).select_related("user"), pk=pk)
+
+
+def open_invitations(*, org: Organization) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.for_org(org)
+        .filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by")
+        .prefetch_related("teams")
+    )
+
+
+# --- notifications, webhooks, tokens ---------------------------------------------------
+
+
+def notifications_for(*, user: User, org: Organization) -> QuerySet[Notification]:
+    return Notification.objects.for_org(org).filter(recipient=user)
+
+
+def unread_count(*, user: User, org: Organization) -> int:
+    return notifications_for(user=user, org=org).filter(read_at__isnull=True).count()
+
+
+def webhook_deliveries_for(*, org: Organization, status: str = "") -> QuerySet[WebhookDelivery]:
+    queryset = WebhookDelivery.objects.for_org(org).select_related("webhook__team")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def failing_webhooks(*, org: Organization) -> QuerySet[TeamWebhook]:
+    return TeamWebhook.objects.for_org(org).filter(consecutive_failures__gt=0).select_related("team")
+
+
+def api_tokens_for(*, user: User, org: Organization) -> QuerySet[ApiToken]:
+    return ApiToken.objects.for_org(org).filter(user=user)
+
+
+def history_for(obj: object, limit: int = 50) -> list:  # type: ignore[type-arg]
+    """Recent history records of an object, newest first, with who made each change."""
+    return list(obj.history.select_related("history_user").order_by("-history_date")[:limit])  # type: ignore[attr-defined]
