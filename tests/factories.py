@@ -1,0 +1,91 @@
+import factory
+from django.utils import timezone
+
+from salesops.models import (
+    Membership,
+    Notification,
+    Organization,
+    Role,
+    Team,
+    TeamKind,
+    TeamMembership,
+    TeamWebhook,
+    User,
+)
+
+PASSWORD = "correct-horse-battery"
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"org-{n}")
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    language = "en"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    display_name = factory.Sequence(lambda n: f"Person {n}")
+    preferred_language = "en"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    org = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.MEMBER
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    org = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
+    kind = TeamKind.SALES
+
+
+class TeamMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TeamMembership
+
+    team = factory.SubFactory(TeamFactory)
+    membership = factory.SubFactory(MembershipFactory, org=factory.SelfAttribute("..team.org"))
+    is_lead = False
+
+
+class TeamWebhookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TeamWebhook
+
+    team = factory.SubFactory(TeamFactory)
+    org = factory.SelfAttribute("team.org")
+    name = factory.Sequence(lambda n: f"Channel {n}")
+    kind = "generic"
+    url = "https://hooks.example.com/incoming"
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    org = factory.SubFactory(OrganizationFactory)
+    recipient = factory.SubFactory(UserFactory)
+    kind = "test"
+    title = factory.Sequence(lambda n: f"Notification {n}")
+    created_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,203 @@
+"""Every URL of the project, walked: another organisation's member always gets 404.
+
+A URL pattern added later with no entry in one of the tables below fails
+`test_every_url_pattern_is_covered`, so new pages cannot skip this sweep.
+"""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from salesops.models import Notification, TeamMembership
+from salesops.services import accounts, tenancy
+
+from .conftest import World, client_for
+from .factories import NotificationFactory, TeamWebhookFactory
+
+Sample = Callable[[World], dict[str, Any]]
+
+
+def _team(world: World) -> dict[str, Any]:
+    return {"pk": world.team.pk}
+
+
+def _team_link(world: World) -> dict[str, Any]:
+    return {"pk": world.team.pk, "link_pk": TeamMembership.objects.filter(team=world.team).first().pk}
+
+
+def _webhook(world: World) -> dict[str, Any]:
+    hook = TeamWebhookFactory(team=world.team)
+    return {"pk": world.team.pk, "webhook_pk": hook.pk}
+
+
+def _member(world: World) -> dict[str, Any]:
+    return {"pk": world.members["rep"].pk}
+
+
+def _invitation(world: World) -> dict[str, Any]:
+    invitation, _token = tenancy.invitation_create(
+        actor=world.user("admin"), org=world.org, email="new@example.com", role="rep"
+    )
+    return {"pk": invitation.pk}
+
+
+def _token(world: World) -> dict[str, Any]:
+    token, _secret = accounts.api_token_create(user=world.user("admin"), org=world.org, name="ci")
+    return {"pk": token.pk}
+
+
+def _notification(world: World) -> dict[str, Any]:
+    notification: Notification = NotificationFactory(org=world.org, recipient=world.user("admin"))
+    return {"pk": notification.pk}
+
+
+def _delivery(world: World) -> dict[str, Any]:
+    from salesops.models import WebhookDelivery
+
+    hook = TeamWebhookFactory(team=world.team)
+    delivery = WebhookDelivery.objects.create(org=world.org, webhook=hook, event="x", payload={})
+    return {"pk": delivery.pk}
+
+
+def _none(world: World) -> dict[str, Any]:
+    return {}
+
+
+# Pages under /o/<org_slug>/: sample arguments that name objects of `world.org`.
+ORG_URLS: dict[str, Sample] = {
+    "org_home": _none,
+    "org_settings": _none,
+    "webhook_deliveries": _none,
+    "webhook_delivery_retry": _delivery,
+    "team_list": _none,
+    "team_create": _none,
+    "team_detail": _team,
+    "team_edit": _team,
+    "team_archive": _team,
+    "team_member_add": _team,
+    "team_member_remove": _team_link,
+    "team_member_lead": _team_link,
+    "webhook_create": _team,
+    "webhook_edit": _webhook,
+    "webhook_delete": _webhook,
+    "webhook_test": _webhook,
+    "member_list": _none,
+    "member_invite": _none,
+    "invitation_revoke": _invitation,
+    "member_detail": _member,
+    "member_role": _member,
+    "member_deactivate": _member,
+    "profile": _none,
+    "password_change": _none,
+    "api_tokens": _none,
+    "api_token_revoke": _token,
+    "notification_list": _none,
+    "notification_menu": _none,
+    "notification_read_all": _none,
+    "notification_open": _notification,
+}
+
+# API routes that name one object: a token of another organisation gets 404.
+API_DETAIL_URLS: dict[str, Sample] = {
+    "api-team-detail": _team,
+    "api-team-archive": _team,
+    "api-member-detail": _member,
+}
+
+# Routes outside any organisation, each with the reason it needs no org check.
+EXEMPT: dict[str, str] = {
+    "home": "redirects to the visitor's own organisation",
+    "org_choose": "lists only the visitor's own memberships",
+    "language_set": "changes only the visitor's language",
+    "healthz": "service status, no organisation data",
+    "invitation_accept": "addressed by a secret single-use token",
+    "login": "authentication",
+    "logout": "authentication",
+    "logout_everywhere": "authentication",
+    "password_reset": "authentication",
+    "password_reset_done": "authentication",
+    "password_reset_confirm": "authentication, secret token",
+    "password_reset_complete": "authentication",
+    "api-me": "answers for the token's own organisation only",
+    "api-team-list": "lists the token's organisation only (tested in tests/salesops/test_api.py)",
+    "api-member-list": "lists the token's organisation only (tested in tests/salesops/test_api.py)",
+    "api-schema": "public API description, no data",
+    "api-docs": "public API description, no data",
+}
+EXEMPT_NAMESPACES = {"admin": "Django admin: staff only, not a tenant page"}
+
+
+def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, str]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry.name or "", namespace
+
+
+def all_routes() -> list[tuple[str, str, str]]:
+    return list(_walk(get_resolver().url_patterns))
+
+
+def test_every_url_pattern_is_covered():
+    missing = []
+    for route, name, namespace in all_routes():
+        if namespace in EXEMPT_NAMESPACES:
+            continue
+        covered = name in ORG_URLS or name in API_DETAIL_URLS or name in EXEMPT
+        if not covered:
+            missing.append(f"{route} (name={name!r})")
+        if name in ORG_URLS:
+            assert route.startswith("o/<slug:org_slug>/"), f"{name} is listed as an org page but is not under /o/"
+        elif route.startswith("o/<slug:org_slug>/"):
+            missing.append(f"{route} is under /o/ but not in ORG_URLS")
+    assert not missing, "URL patterns with no tenancy entry: " + ", ".join(missing)
+
+
+@pytest.mark.parametrize("name", sorted(ORG_URLS))
+def test_other_orgs_member_gets_404_on_every_org_page(world: World, name: str):
+    url = reverse(name, kwargs={"org_slug": world.org.slug, **ORG_URLS[name](world)})
+    outsider = client_for(world.outsider.user)
+    assert outsider.get(url).status_code == 404, f"GET {url}"
+    assert outsider.post(url, {}).status_code == 404, f"POST {url}"
+
+
+@pytest.mark.parametrize("name", sorted(ORG_URLS))
+def test_anonymous_visitor_is_sent_to_login_on_every_org_page(world: World, name: str):
+    url = reverse(name, kwargs={"org_slug": world.org.slug, **ORG_URLS[name](world)})
+    response = Client().get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, sample in ORG_URLS.items() if sample is not _none))
+def test_objects_of_one_org_are_not_found_through_another(world: World, name: str):
+    """An admin of the other org, on their own org's URL, asking for this org's object ids."""
+    kwargs = ORG_URLS[name](world)
+    url = reverse(name, kwargs={"org_slug": world.other_org.slug, **kwargs})
+    outsider_admin = client_for(world.outsider.user)
+    get_status = outsider_admin.get(url).status_code
+    assert get_status in (404, 405), f"GET {url} answered {get_status}"
+    assert outsider_admin.post(url, {}).status_code == 404, f"POST {url}"
+
+
+def test_nonexistent_org_is_indistinguishable_from_a_foreign_one(world: World):
+    outsider = client_for(world.outsider.user)
+    assert outsider.get("/o/no-such-org/").status_code == 404
+    assert outsider.get(f"/o/{world.org.slug}/").status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(API_DETAIL_URLS))
+def test_api_token_of_another_org_gets_404(world: World, name: str):
+    kwargs = API_DETAIL_URLS[name](world)
+    _token, secret = accounts.api_token_create(user=world.outsider.user, org=world.other_org, name="x")
+    url = reverse(name, kwargs=kwargs)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    method = client.post if name.endswith("archive") else client.get
+    response = method(url)
+    assert response.status_code == 404, f"{url}: {response.status_code}"
+    assert response.json()["error"]["code"] == "not_found"
