@@ -34,8 +34,7 @@ static/vendor/.built: node_modules/.package-lock.json scripts/build_assets.mjs
 assets: static/vendor/.built
 
 messages: install
-	cd salesops && ../$(PY) ../manage.py makemessages -l zh_Hans --no-obsolete --add-location file
-	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location file --ignore=salesops --ignore=.venv --ignore=node_modules --ignore=static
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location file --ignore=.venv --ignore=node_modules --ignore=static --ignore=tests
 
 compilemessages: install
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0

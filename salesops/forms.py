@@ -12,7 +12,7 @@ class EmailAuthenticationForm(AuthenticationForm):
         label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
     error_messages = {
-        "invalid_login": _("Email or password is not correct. Both are case-sensitive for the password."),
+        "invalid_login": _("Email or password is not correct."),
         "inactive": _("This account is inactive."),
     }
 
