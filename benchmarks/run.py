@@ -37,16 +37,21 @@ def populate() -> tuple[str, str]:
         if index < 20:
             parents.append(team)
     users = User.objects.bulk_create(
-        User(email=f"bench{index}@example.com", display_name=f"Person {index:04d}") for index in range(MEMBERS)
+        User(email=f"bench{index}@example.com", display_name=f"Person {index:04d}")
+        for index in range(MEMBERS)
     )
     roles = [Role.REP, Role.REP, Role.REP, Role.MANAGER, Role.MEMBER]
     memberships = Membership.objects.bulk_create(
-        Membership(org=org, user=user, role=roles[index % len(roles)]) for index, user in enumerate(users)
+        Membership(org=org, user=user, role=roles[index % len(roles)])
+        for index, user in enumerate(users)
     )
     TeamMembership.objects.bulk_create(
-        TeamMembership(team=teams[index % TEAMS], membership=membership) for index, membership in enumerate(memberships)
+        TeamMembership(team=teams[index % TEAMS], membership=membership)
+        for index, membership in enumerate(memberships)
     )
-    admin = User.objects.create_user(email="admin@bench.example.com", password="bench-pass-123", display_name="Admin")
+    admin = User.objects.create_user(
+        email="admin@bench.example.com", password="bench-pass-123", display_name="Admin"
+    )
     Membership.objects.create(org=org, user=admin, role=Role.ADMIN)
     _token, secret = api_token_create(user=admin, org=org, name="bench")
     return admin.email, secret
@@ -76,7 +81,8 @@ def main() -> None:
         client = Client()
         client.force_login(User.objects.get(email=email))
         api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        print(f"SalesOps benchmark on {connection.vendor}: {TEAMS} teams, {MEMBERS} members, {RUNS} runs each")
+        print(f"SalesOps benchmark on {connection.vendor}: {TEAMS} teams, {MEMBERS} members")
+        print(f"each page requested {RUNS} times")
         print(f"{'page':44} {'median ms':>10} {'p90 ms':>8} {'queries':>8}")
         cases = [
             ("org home", client, "/o/bench/"),

@@ -30,22 +30,30 @@ def _ctx(request: Request) -> tuple[Any, Membership]:
 
 
 class MeView(APIView):
-    @extend_schema(responses={200: MeSerializer, 401: ERRORS[401]}, summary="Who the token belongs to")
+    @extend_schema(
+        responses={200: MeSerializer, 401: ERRORS[401]}, summary="Who the token belongs to"
+    )
     def get(self, request: Request) -> Response:
         org, membership = _ctx(request)
         teams = [
             {"id": link.team_id, "name": link.team.name, "is_lead": link.is_lead}
-            for link in membership.team_memberships.select_related("team").filter(team__archived_at__isnull=True)
+            for link in membership.team_memberships.select_related("team").filter(
+                team__archived_at__isnull=True
+            )
         ]
         data = {"user": request.user, "organization": org, "role": membership.role, "teams": teams}
         return Response(MeSerializer(data).data)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Teams of the organisation", responses={200: TeamSerializer(many=True), 401: ERRORS[401]}),
+    list=extend_schema(
+        summary="Teams of the organisation",
+        responses={200: TeamSerializer(many=True), 401: ERRORS[401]},
+    ),
     retrieve=extend_schema(summary="One team", responses={200: TeamSerializer, 404: ERRORS[404]}),
     create=extend_schema(
-        summary="Create a team (admins)", responses={201: TeamSerializer, 400: ERRORS[400], 403: ERRORS[403]}
+        summary="Create a team (admins)",
+        responses={201: TeamSerializer, 400: ERRORS[400], 403: ERRORS[403]},
     ),
     partial_update=extend_schema(
         summary="Rename or move a team (admins)",
@@ -104,7 +112,9 @@ class TeamViewSet(
         require(membership, "team.archive", team)
         tenancy.team_archive(actor=request.user, team=team)
         team = selectors.teams_for(org=org, include_archived=True).get(pk=team.pk)
-        return Response(TeamSerializer(team, context={"request": request}).data, status=status.HTTP_200_OK)
+        return Response(
+            TeamSerializer(team, context={"request": request}).data, status=status.HTTP_200_OK
+        )
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -120,12 +130,18 @@ class MemberFilter(django_filters.FilterSet):
     def filter_search(self, queryset: Any, name: str, value: str) -> Any:
         from django.db.models import Q
 
-        return queryset.filter(Q(user__display_name__icontains=value) | Q(user__email__icontains=value))
+        return queryset.filter(
+            Q(user__display_name__icontains=value) | Q(user__email__icontains=value)
+        )
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Members of the organisation", responses={200: MembershipSerializer(many=True)}),
-    retrieve=extend_schema(summary="One member", responses={200: MembershipSerializer, 404: ERRORS[404]}),
+    list=extend_schema(
+        summary="Members of the organisation", responses={200: MembershipSerializer(many=True)}
+    ),
+    retrieve=extend_schema(
+        summary="One member", responses={200: MembershipSerializer, 404: ERRORS[404]}
+    ),
 )
 class MemberViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MembershipSerializer

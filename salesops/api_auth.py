@@ -19,7 +19,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed(_("Send the header as “Authorization: Bearer <token>”."))
+            raise exceptions.AuthenticationFailed(
+                _("Send the header as “Authorization: Bearer <token>”.")
+            )
         token = api_token_authenticate(secret=header[1].decode(errors="replace"))
         if token is None:
             raise exceptions.AuthenticationFailed(_("This token is not valid or was revoked."))
@@ -50,4 +52,8 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
     name = "bearerToken"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {"type": "http", "scheme": "bearer", "description": "A personal API token from your profile."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token from your profile.",
+        }

@@ -1,6 +1,6 @@
 """One JSON error shape for the whole API:
 
-    {"error": {"code": "validation_error", "message": "...", "fields": {"name": ["..."]}}}
+{"error": {"code": "validation_error", "message": "...", "fields": {"name": ["..."]}}}
 """
 
 from typing import Any

@@ -9,7 +9,8 @@ from .models.notifications import WebhookKind
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
-        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     error_messages = {
         "invalid_login": _("Email or password is not correct."),
@@ -62,7 +63,9 @@ class TeamMemberAddForm(forms.Form):
             .select_related("user")
             .order_by("user__display_name")
         )
-        self.fields["membership"].label_from_instance = lambda m: f"{m.user.display_name} <{m.user.email}>"
+        self.fields["membership"].label_from_instance = lambda m: (
+            f"{m.user.display_name} <{m.user.email}>"
+        )
 
 
 class RoleForm(forms.Form):
@@ -73,7 +76,10 @@ class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("Email"))
     role = forms.ChoiceField(choices=Role.choices, initial=Role.REP, label=_("Role"))
     teams = forms.ModelMultipleChoiceField(
-        queryset=Team.objects.none(), required=False, label=_("Teams"), widget=forms.CheckboxSelectMultiple
+        queryset=Team.objects.none(),
+        required=False,
+        label=_("Teams"),
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args: object, org: Organization, **kwargs: object) -> None:
@@ -83,9 +89,12 @@ class InvitationForm(forms.Form):
 
 class AcceptInvitationForm(forms.Form):
     display_name = forms.CharField(label=_("Your name"), max_length=150)
-    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password2 = forms.CharField(
-        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args: object, email: str, **kwargs: object) -> None:
@@ -114,7 +123,9 @@ class ProfileForm(forms.ModelForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
-        label=_("Token name"), max_length=100, help_text=_("Where you will use it, e.g. “CRM sync”.")
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("Where you will use it, e.g. “CRM sync”."),
     )
 
 

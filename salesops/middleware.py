@@ -48,7 +48,11 @@ class OrganizationMiddleware:
         return self.get_response(request)
 
     def process_view(
-        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: dict[str, Any]
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: Any,
+        view_kwargs: dict[str, Any],
     ) -> HttpResponse | None:
         slug = view_kwargs.pop("org_slug", None)
         if slug is None:
@@ -58,7 +62,10 @@ class OrganizationMiddleware:
         membership = membership_for(user=request.user, org_slug=slug)
         if membership is None:
             security_log.warning(
-                "org access denied: user=%s org_slug=%s path=%s", request.user.pk, slug, request.path
+                "org access denied: user=%s org_slug=%s path=%s",
+                request.user.pk,
+                slug,
+                request.path,
             )
             raise Http404("No such organisation")
         request.org = membership.org  # type: ignore[attr-defined]

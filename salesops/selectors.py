@@ -1,5 +1,8 @@
 """Reads shared by pages and the API; every queryset starts from an organisation."""
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -26,7 +29,11 @@ def membership_for(*, user: User, org_slug: str) -> Membership | None:
 
 
 def memberships_of(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.select_related("org").filter(user=user, is_active=True).order_by("org__name")
+    return (
+        Membership.objects.select_related("org")
+        .filter(user=user, is_active=True)
+        .order_by("org__name")
+    )
 
 
 def get_or_404(queryset: QuerySet, **lookup: object):  # type: ignore[no-untyped-def]
@@ -46,7 +53,9 @@ def teams_for(*, org: Organization, include_archived: bool = False) -> QuerySet[
         queryset = queryset.active()
     return queryset.annotate(
         member_count=Count(
-            "team_memberships", filter=Q(team_memberships__membership__is_active=True), distinct=True
+            "team_memberships",
+            filter=Q(team_memberships__membership__is_active=True),
+            distinct=True,
         )
     ).order_by("name")
 
@@ -90,7 +99,12 @@ def team_webhooks(*, org: Organization, team: Team) -> QuerySet[TeamWebhook]:
 
 
 def members_for(
-    *, org: Organization, search: str = "", role: str = "", status: str = "active", team_id: int | None = None
+    *,
+    org: Organization,
+    search: str = "",
+    role: str = "",
+    status: str = "active",
+    team_id: int | None = None,
 ) -> QuerySet[Membership]:
     queryset = Membership.objects.for_org(org).select_related("user")
     if status == "active":
@@ -98,7 +112,9 @@ def members_for(
     elif status == "inactive":
         queryset = queryset.filter(is_active=False)
     if search:
-        queryset = queryset.filter(Q(user__display_name__icontains=search) | Q(user__email__icontains=search))
+        queryset = queryset.filter(
+            Q(user__display_name__icontains=search) | Q(user__email__icontains=search)
+        )
     if role:
         queryset = queryset.filter(role=role)
     if team_id:
@@ -106,7 +122,9 @@ def members_for(
     return queryset.prefetch_related(
         Prefetch(
             "team_memberships",
-            queryset=TeamMembership.objects.select_related("team").filter(team__archived_at__isnull=True),
+            queryset=TeamMembership.objects.select_related("team").filter(
+                team__archived_at__isnull=True
+            ),
         )
     ).order_by("user__display_name", "pk")
 
@@ -143,13 +161,72 @@ def webhook_deliveries_for(*, org: Organization, status: str = "") -> QuerySet[W
 
 
 def failing_webhooks(*, org: Organization) -> QuerySet[TeamWebhook]:
-    return TeamWebhook.objects.for_org(org).filter(consecutive_failures__gt=0).select_related("team")
+    return (
+        TeamWebhook.objects.for_org(org).filter(consecutive_failures__gt=0).select_related("team")
+    )
 
 
 def api_tokens_for(*, user: User, org: Organization) -> QuerySet[ApiToken]:
     return ApiToken.objects.for_org(org).filter(user=user)
 
 
-def history_for(obj: object, limit: int = 50) -> list:  # type: ignore[type-arg]
-    """Recent history records of an object, newest first, with who made each change."""
-    return list(obj.history.select_related("history_user").order_by("-history_date")[:limit])  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    record: Any
+    changes: list[FieldChange]
+
+
+def _display(field: Any, value: object, related: dict[Any, dict[Any, Any]]) -> object:
+    if value in (None, ""):
+        return "—"
+    if field.is_relation:
+        return related.get(field, {}).get(value, value)
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    return value
+
+
+def history_for(obj: Any, limit: int = 50) -> list[HistoryEntry]:
+    """Recent changes of an object, newest first: who, when, and each field's old → new value.
+
+    One query for the records, one per related model named in them (e.g. parent team).
+    """
+    records = list(
+        obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    deltas = [
+        newer.diff_against(older).changes if older is not None else []
+        for newer, older in zip(records, [*records[1:], None], strict=True)
+    ][:limit]
+    meta = obj._meta
+    wanted: dict[Any, set[Any]] = {}
+    for changes in deltas:
+        for change in changes:
+            field = meta.get_field(change.field)
+            if field.is_relation:
+                wanted.setdefault(field, set()).update(v for v in (change.old, change.new) if v is not None)
+    related = {
+        field: {pk: str(item) for pk, item in field.related_model._base_manager.in_bulk(list(ids)).items()}
+        for field, ids in wanted.items()
+    }
+    entries = []
+    for record, changes in zip(records, deltas, strict=False):
+        shown = []
+        for change in changes:
+            field = meta.get_field(change.field)
+            shown.append(
+                FieldChange(
+                    label=str(field.verbose_name),
+                    old=_display(field, change.old, related),
+                    new=_display(field, change.new, related),
+                )
+            )
+        entries.append(HistoryEntry(record=record, changes=shown))
+    return entries

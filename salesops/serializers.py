@@ -38,13 +38,24 @@ class TeamMemberSerializer(serializers.Serializer):
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none(), allow_null=True, required=False)
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.none(), allow_null=True, required=False
+    )
     member_count = serializers.IntegerField(read_only=True)
     is_archived = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Team
-        fields = ["id", "name", "kind", "parent", "description", "is_archived", "member_count", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "parent",
+            "description",
+            "is_archived",
+            "member_count",
+            "created_at",
+        ]
         read_only_fields = ["id", "is_archived", "member_count", "created_at"]
 
     def __init__(self, *args: object, **kwargs: object) -> None:

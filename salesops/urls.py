@@ -22,22 +22,40 @@ org_patterns = [
     path("", org.org_home, name="org_home"),
     path("settings/", org.org_settings, name="org_settings"),
     path("webhooks/deliveries/", org.webhook_deliveries, name="webhook_deliveries"),
-    path("webhooks/deliveries/<int:pk>/retry/", org.webhook_delivery_retry, name="webhook_delivery_retry"),
+    path(
+        "webhooks/deliveries/<int:pk>/retry/",
+        org.webhook_delivery_retry,
+        name="webhook_delivery_retry",
+    ),
     path("teams/", teams.team_list, name="team_list"),
     path("teams/new/", teams.team_create, name="team_create"),
     path("teams/<int:pk>/", teams.team_detail, name="team_detail"),
     path("teams/<int:pk>/edit/", teams.team_edit, name="team_edit"),
     path("teams/<int:pk>/archive/", teams.team_archive, name="team_archive"),
     path("teams/<int:pk>/members/", teams.team_member_add, name="team_member_add"),
-    path("teams/<int:pk>/members/<int:link_pk>/remove/", teams.team_member_remove, name="team_member_remove"),
-    path("teams/<int:pk>/members/<int:link_pk>/lead/", teams.team_member_lead, name="team_member_lead"),
+    path(
+        "teams/<int:pk>/members/<int:link_pk>/remove/",
+        teams.team_member_remove,
+        name="team_member_remove",
+    ),
+    path(
+        "teams/<int:pk>/members/<int:link_pk>/lead/",
+        teams.team_member_lead,
+        name="team_member_lead",
+    ),
     path("teams/<int:pk>/webhooks/", teams.webhook_create, name="webhook_create"),
     path("teams/<int:pk>/webhooks/<int:webhook_pk>/", teams.webhook_edit, name="webhook_edit"),
-    path("teams/<int:pk>/webhooks/<int:webhook_pk>/delete/", teams.webhook_delete, name="webhook_delete"),
+    path(
+        "teams/<int:pk>/webhooks/<int:webhook_pk>/delete/",
+        teams.webhook_delete,
+        name="webhook_delete",
+    ),
     path("teams/<int:pk>/webhooks/<int:webhook_pk>/test/", teams.webhook_test, name="webhook_test"),
     path("members/", members.member_list, name="member_list"),
     path("members/invite/", members.member_invite, name="member_invite"),
-    path("members/invitations/<int:pk>/revoke/", members.invitation_revoke, name="invitation_revoke"),
+    path(
+        "members/invitations/<int:pk>/revoke/", members.invitation_revoke, name="invitation_revoke"
+    ),
     path("members/<int:pk>/", members.member_detail, name="member_detail"),
     path("members/<int:pk>/role/", members.member_role, name="member_role"),
     path("members/<int:pk>/deactivate/", members.member_deactivate, name="member_deactivate"),
@@ -54,19 +72,29 @@ org_patterns = [
 auth_patterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("logout/everywhere/", core.logout_everywhere, name="logout_everywhere"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
     path(
         "password-reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
-    path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
 ]
 
 urlpatterns = [

@@ -46,16 +46,28 @@ def teams(message: WebhookMessage) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-            {"type": "TextBlock", "text": message.title, "weight": "Bolder", "size": "Medium", "wrap": True},
+            {
+                "type": "TextBlock",
+                "text": message.title,
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+            },
             {"type": "TextBlock", "text": message.body, "wrap": True},
         ],
     }
     if message.url:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": message.link_label, "url": message.url}]
+        card["actions"] = [
+            {"type": "Action.OpenUrl", "title": message.link_label, "url": message.url}
+        ]
     return {
         "type": "message",
         "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
         ],
     }
 
@@ -68,7 +80,10 @@ def _markdown(message: WebhookMessage, heading: str) -> str:
 
 
 def dingtalk(message: WebhookMessage) -> dict[str, Any]:
-    return {"msgtype": "markdown", "markdown": {"title": message.title, "text": _markdown(message, "###")}}
+    return {
+        "msgtype": "markdown",
+        "markdown": {"title": message.title, "text": _markdown(message, "###")},
+    }
 
 
 def wecom(message: WebhookMessage) -> dict[str, Any]:

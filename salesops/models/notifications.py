@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .tenancy import OrgScopedQuerySet, Organization, Team
+from .tenancy import Organization, OrgScopedQuerySet, Team
 
 
 class Notification(models.Model):
@@ -33,7 +33,9 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "org", "-created_at"]),
             models.Index(
-                fields=["recipient", "org"], name="notification_unread_idx", condition=Q(read_at__isnull=True)
+                fields=["recipient", "org"],
+                name="notification_unread_idx",
+                condition=Q(read_at__isnull=True),
             ),
         ]
 
@@ -88,11 +90,15 @@ class DeliveryStatus(models.TextChoices):
 
 
 class WebhookDelivery(models.Model):
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    org = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
     webhook = models.ForeignKey(TeamWebhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=60)
     payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
     attempts = models.PositiveIntegerField(default=0)
     response_status = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)

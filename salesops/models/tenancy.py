@@ -1,3 +1,5 @@
+from typing import Self
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -9,7 +11,7 @@ TIME_ZONE_VALIDATOR_MESSAGE = _("Enter a time zone such as Asia/Shanghai.")
 
 
 class OrgScopedQuerySet(models.QuerySet):
-    def for_org(self, org: "Organization") -> "OrgScopedQuerySet":
+    def for_org(self, org: "Organization") -> Self:
         return self.filter(org=org)
 
 
@@ -37,7 +39,11 @@ class Organization(models.Model):
         _("address"),
         max_length=50,
         unique=True,
-        validators=[RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Use lower-case letters, digits and hyphens."))],
+        validators=[
+            RegexValidator(
+                r"^[a-z0-9][a-z0-9-]*$", _("Use lower-case letters, digits and hyphens.")
+            )
+        ],
     )
     name = models.CharField(_("name"), max_length=200)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
@@ -46,13 +52,17 @@ class Organization(models.Model):
         max_length=10,
         choices=settings.LANGUAGES,
         default="zh-hans",
-        help_text=_("Used for team channel messages and for people who have not chosen a language."),
+        help_text=_(
+            "Used for team channel messages and for people who have not chosen a language."
+        ),
     )
     currency = models.CharField(
         _("currency"),
         max_length=3,
         default="CNY",
-        validators=[RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO currency code such as CNY."))],
+        validators=[
+            RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO currency code such as CNY."))
+        ],
     )
     fiscal_year_start_month = models.PositiveSmallIntegerField(
         _("fiscal year starts in month"),
@@ -63,13 +73,18 @@ class Organization(models.Model):
         _("anonymity threshold for results"),
         default=5,
         validators=[MinValueValidator(3), MaxValueValidator(10)],
-        help_text=_("Survey results for a group are shown only with at least this many respondents (3–10)."),
+        help_text=_(
+            "Survey results for a group are shown only with at least this many respondents (3–10)."
+        ),
     )
     comment_threshold = models.PositiveSmallIntegerField(
         _("anonymity threshold for comments"),
         default=5,
         validators=[MinValueValidator(3), MaxValueValidator(10)],
-        help_text=_("Free-text answers are shown only with at least this many respondents; never below the results threshold."),
+        help_text=_(
+            "Free-text answers are shown only with at least this many respondents; "
+            "never below the results threshold."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -110,13 +125,15 @@ class Organization(models.Model):
             and self.anonymity_threshold is not None
             and self.comment_threshold < self.anonymity_threshold
         ):
-            errors["comment_threshold"] = _("The comments threshold cannot be below the results threshold.")
+            errors["comment_threshold"] = _(
+                "The comments threshold cannot be below the results threshold."
+            )
         if errors:
             raise ValidationError(errors)
 
 
 class TeamQuerySet(OrgScopedQuerySet):
-    def active(self) -> "TeamQuerySet":
+    def active(self) -> Self:
         return self.filter(archived_at__isnull=True)
 
 
@@ -131,7 +148,9 @@ class Team(models.Model):
         related_name="children",
     )
     name = models.CharField(_("name"), max_length=120)
-    kind = models.CharField(_("kind"), max_length=20, choices=TeamKind.choices, default=TeamKind.SALES)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=TeamKind.choices, default=TeamKind.SALES
+    )
     description = models.TextField(_("description"), blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -163,13 +182,15 @@ class Team(models.Model):
 
 
 class MembershipQuerySet(OrgScopedQuerySet):
-    def active(self) -> "MembershipQuerySet":
+    def active(self) -> Self:
         return self.filter(is_active=True, user__is_active=True)
 
 
 class Membership(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
     title = models.CharField(_("job title"), max_length=120, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -191,7 +212,9 @@ class Membership(models.Model):
 
 class TeamMembership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="team_memberships")
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="team_memberships")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="team_memberships"
+    )
     is_lead = models.BooleanField(_("team lead"), default=False)
     added_at = models.DateTimeField(auto_now_add=True)
 
@@ -213,7 +236,9 @@ class Invitation(models.Model):
     teams = models.ManyToManyField(Team, blank=True, verbose_name=_("teams"))
     # Only a hash of the token is stored; the link in the email carries the token itself.
     token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)

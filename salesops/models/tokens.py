@@ -2,16 +2,20 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .tenancy import OrgScopedQuerySet, Organization
+from .tenancy import Organization, OrgScopedQuerySet
 
 
 class ApiToken(models.Model):
     """A personal API token, valid for one organisation. Only its SHA-256 hash is stored."""
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_tokens")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(max_length=12, help_text=_("The first characters, to recognise the token."))
+    prefix = models.CharField(
+        max_length=12, help_text=_("The first characters, to recognise the token.")
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

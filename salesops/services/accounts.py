@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ..models import ApiToken, Membership, Organization, User
 from .tenancy import hash_token
 
-TOKEN_PREFIX = "sop_"
+TOKEN_PREFIX = "sop_"  # noqa: S105 - a public marker, not a secret
 MAX_ACTIVE_TOKENS_PER_ORG = 20
 
 
@@ -33,7 +33,11 @@ def api_token_create(*, user: User, org: Organization, name: str) -> tuple[ApiTo
         raise ValidationError(_("You have too many active tokens. Revoke one you no longer use."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        org=org, user=user, name=name.strip(), prefix=secret[: len(TOKEN_PREFIX) + 6], token_hash=hash_token(secret)
+        org=org,
+        user=user,
+        name=name.strip(),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=hash_token(secret),
     )
     token.full_clean()
     token.save()

@@ -94,10 +94,9 @@ def notify(
 def _claim(model: type[Notification] | type[WebhookDelivery], pk: int, *extra: Q) -> bool:
     """Take a short claim on a row; False when another worker holds it or it is done."""
     now = timezone.now()
-    claimed = (
-        model.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), *extra, pk=pk)
-        .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-    )
+    claimed = model.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), *extra, pk=pk
+    ).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
     return claimed == 1
 
 
@@ -151,7 +150,9 @@ def team_broadcast(
             event=event,
             payload=webhook_formats.build_payload(webhook.kind, message),
         )
-        outbox.enqueue(task_name="salesops.tasks.webhook_deliver", kwargs={"delivery_id": delivery.pk})
+        outbox.enqueue(
+            task_name="salesops.tasks.webhook_deliver", kwargs={"delivery_id": delivery.pk}
+        )
         deliveries.append(delivery)
     return deliveries
 
@@ -160,7 +161,10 @@ def _post_json(url: str, payload: dict[str, Any]) -> tuple[int, Any]:
     request = urllib.request.Request(  # noqa: S310 - admins configure http(s) URLs only (URLField)
         url,
         data=json.dumps(payload, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "SalesOps-Webhook/1"},
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "SalesOps-Webhook/1",
+        },
         method="POST",
     )
     try:
@@ -204,7 +208,9 @@ def webhook_deliver(*, delivery_id: int, final_attempt: bool = False) -> bool:
             sent_at=now,
             claimed_until=None,
         )
-        TeamWebhook.objects.filter(pk=webhook.pk).update(last_success_at=now, consecutive_failures=0)
+        TeamWebhook.objects.filter(pk=webhook.pk).update(
+            last_success_at=now, consecutive_failures=0
+        )
         return True
 
     give_up = final_attempt or not transient or attempts >= WEBHOOK_MAX_ATTEMPTS
@@ -216,7 +222,9 @@ def webhook_deliver(*, delivery_id: int, final_attempt: bool = False) -> bool:
         claimed_until=None,
     )
     TeamWebhook.objects.filter(pk=webhook.pk).update(
-        last_failure_at=now, last_error=error[:2000], consecutive_failures=F("consecutive_failures") + 1
+        last_failure_at=now,
+        last_error=error[:2000],
+        consecutive_failures=F("consecutive_failures") + 1,
     )
     log.warning("webhook delivery %s failed (%s), attempt %s", delivery_id, error, attempts)
     if not give_up:
@@ -232,7 +240,9 @@ def webhook_create(*, org: Organization, team: Team, name: str, kind: str, url: 
 
 
 @transaction.atomic
-def webhook_update(*, webhook: TeamWebhook, name: str, kind: str, url: str, is_active: bool) -> TeamWebhook:
+def webhook_update(
+    *, webhook: TeamWebhook, name: str, kind: str, url: str, is_active: bool
+) -> TeamWebhook:
     webhook.name, webhook.kind, webhook.url, webhook.is_active = name, kind, url, is_active
     webhook.full_clean()
     webhook.save()
@@ -259,7 +269,10 @@ def webhook_send_test(*, webhook: TeamWebhook, actor: User) -> WebhookDelivery:
             link_label=_("Open in SalesOps"),
         )
     delivery = WebhookDelivery.objects.create(
-        org=org, webhook=webhook, event="webhook.test", payload=webhook_formats.build_payload(webhook.kind, message)
+        org=org,
+        webhook=webhook,
+        event="webhook.test",
+        payload=webhook_formats.build_payload(webhook.kind, message),
     )
     outbox.enqueue(task_name="salesops.tasks.webhook_deliver", kwargs={"delivery_id": delivery.pk})
     return delivery
@@ -277,12 +290,16 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
 
 
 def notification_mark_read(*, user: User, org: Organization, notification_id: int) -> int:
-    return Notification.objects.for_org(org).filter(
-        recipient=user, pk=notification_id, read_at__isnull=True
-    ).update(read_at=timezone.now())
+    return (
+        Notification.objects.for_org(org)
+        .filter(recipient=user, pk=notification_id, read_at__isnull=True)
+        .update(read_at=timezone.now())
+    )
 
 
 def notification_mark_all_read(*, user: User, org: Organization) -> int:
-    return Notification.objects.for_org(org).filter(recipient=user, read_at__isnull=True).update(
-        read_at=timezone.now()
+    return (
+        Notification.objects.for_org(org)
+        .filter(recipient=user, read_at__isnull=True)
+        .update(read_at=timezone.now())
     )

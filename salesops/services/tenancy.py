@@ -79,7 +79,9 @@ def _check_parent(*, org: Organization, team: Team | None, parent: Team | None) 
     ancestor: Team | None = parent
     while ancestor is not None:
         if ancestor.pk == team.pk:
-            raise ValidationError({"parent": _("A team cannot be moved under itself or its own sub-team.")})
+            raise ValidationError(
+                {"parent": _("A team cannot be moved under itself or its own sub-team.")}
+            )
         ancestor = ancestor.parent
 
 
@@ -139,7 +141,9 @@ def team_restore(*, actor: User, team: Team) -> Team:
 
 
 @transaction.atomic
-def team_member_add(*, actor: User, team: Team, membership: Membership, is_lead: bool = False) -> TeamMembership:
+def team_member_add(
+    *, actor: User, team: Team, membership: Membership, is_lead: bool = False
+) -> TeamMembership:
     if membership.org_id != team.org_id:
         raise ValidationError(_("Choose a member of this organisation."))
     if not membership.is_active:
@@ -147,7 +151,9 @@ def team_member_add(*, actor: User, team: Team, membership: Membership, is_lead:
     if team.is_archived:
         raise ValidationError(_("People cannot be added to an archived team."))
     if TeamMembership.objects.filter(team=team, membership=membership).exists():
-        raise ValidationError(_("%(name)s is already in this team.") % {"name": membership.user.display_name})
+        raise ValidationError(
+            _("%(name)s is already in this team.") % {"name": membership.user.display_name}
+        )
     link = TeamMembership(team=team, membership=membership, is_lead=is_lead)
     link.full_clean()
     link.save()
@@ -184,7 +190,11 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if role not in Role.values:
         raise ValidationError({"role": _("Choose a valid role.")})
-    if membership.role == Role.ADMIN and role != Role.ADMIN and not _other_active_admins(membership):
+    if (
+        membership.role == Role.ADMIN
+        and role != Role.ADMIN
+        and not _other_active_admins(membership)
+    ):
         raise ValidationError({"role": _("An organisation needs at least one active admin.")})
     membership.role = role
     membership.save()
@@ -263,7 +273,13 @@ def invitation_create(
     link = notifications.absolute_url(invitation_url(token))
     # The invitee has no account yet, so the organisation's language is used.
     with translation.override(org.language):
-        subject = str(format_lazy(_("{person} invited you to {org} on SalesOps"), person=actor.display_name, org=org.name))
+        subject = str(
+            format_lazy(
+                _("{person} invited you to {org} on SalesOps"),
+                person=actor.display_name,
+                org=org.name,
+            )
+        )
         body = str(
             format_lazy(
                 _("Open this link to join {org}: {link}\nIt works once and expires on {expires}."),
@@ -322,13 +338,18 @@ def invitation_accept(
         )
     elif user.email.lower() != invitation.email.lower():
         raise InvitationInvalid(
-            _("This invitation is for %(email)s. Log out and open the link again.") % {"email": invitation.email}
+            _("This invitation is for %(email)s. Log out and open the link again.")
+            % {"email": invitation.email}
         )
     membership, created = Membership.objects.get_or_create(
         org=invitation.org, user=user, defaults={"role": invitation.role}
     )
     if not created and not membership.is_active:
-        membership.is_active, membership.deactivated_at, membership.role = True, None, invitation.role
+        membership.is_active, membership.deactivated_at, membership.role = (
+            True,
+            None,
+            invitation.role,
+        )
         membership.save()
     for team in invitation.teams.filter(archived_at__isnull=True):
         TeamMembership.objects.get_or_create(team=team, membership=membership)
@@ -340,8 +361,12 @@ def invitation_accept(
             org=invitation.org,
             recipients=[invitation.invited_by],
             kind="member.joined",
-            title=format_lazy(_("{person} joined {org}"), person=user.display_name, org=invitation.org.name),
-            url=reverse("member_detail", kwargs={"org_slug": invitation.org.slug, "pk": membership.pk}),
+            title=format_lazy(
+                _("{person} joined {org}"), person=user.display_name, org=invitation.org.name
+            ),
+            url=reverse(
+                "member_detail", kwargs={"org_slug": invitation.org.slug, "pk": membership.pk}
+            ),
             email=False,
         )
     return membership

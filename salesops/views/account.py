@@ -33,7 +33,9 @@ def profile(request: HttpRequest) -> HttpResponse:
             return redirect("profile", org_slug=request.org.slug)
     if request.method == "POST":
         user.refresh_from_db()
-    return render_page(request, "salesops/profile.html", {"form": form}, status=400 if form.errors else 200)
+    return render_page(
+        request, "salesops/profile.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 def password_change(request: HttpRequest) -> HttpResponse:
@@ -43,7 +45,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, user)
         messages.success(request, _("Password changed. Other sessions were logged out."))
         return redirect("profile", org_slug=request.org.slug)
-    return render_page(request, "salesops/password_change.html", {"form": form}, status=400 if form.errors else 200)
+    return render_page(
+        request, "salesops/password_change.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 def api_tokens(request: HttpRequest) -> HttpResponse:
@@ -71,7 +75,9 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.membership, "apitoken.manage_own")
-    token = selectors.get_or_404(selectors.api_tokens_for(user=request.user, org=request.org), pk=pk)
+    token = selectors.get_or_404(
+        selectors.api_tokens_for(user=request.user, org=request.org), pk=pk
+    )
     accounts.api_token_revoke(user=request.user, token=token)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("api_tokens", org_slug=request.org.slug)
@@ -93,10 +99,16 @@ def notification_menu(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
-    notification = selectors.get_or_404(selectors.notifications_for(user=request.user, org=request.org), pk=pk)
-    notifications.notification_mark_read(user=request.user, org=request.org, notification_id=notification.pk)
+    notification = selectors.get_or_404(
+        selectors.notifications_for(user=request.user, org=request.org), pk=pk
+    )
+    notifications.notification_mark_read(
+        user=request.user, org=request.org, notification_id=notification.pk
+    )
     target = notification.url
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
         return redirect(target)
     return redirect("notification_list", org_slug=request.org.slug)
 

@@ -82,18 +82,23 @@ def healthz(request: HttpRequest) -> JsonResponse:
         log.error("healthz: broker down: %s", exc)
         status["broker"] = "down"
     healthy = all(value == "ok" for value in status.values())
-    return JsonResponse({"status": "ok" if healthy else "down", **status}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "down", **status}, status=200 if healthy else 503
+    )
 
 
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = tenancy.invitation_check(token=token)
     except tenancy.InvitationInvalid as problem:
-        return render(request, "salesops/invitation_invalid.html", {"problem": str(problem)}, status=410)
+        return render(
+            request, "salesops/invitation_invalid.html", {"problem": str(problem)}, status=410
+        )
 
-    existing_account = not request.user.is_authenticated and tenancy.User.objects.filter(
-        email__iexact=invitation.email
-    ).exists()
+    existing_account = (
+        not request.user.is_authenticated
+        and tenancy.User.objects.filter(email__iexact=invitation.email).exists()
+    )
     form = AcceptInvitationForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and not existing_account:
         try:
@@ -109,14 +114,18 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 membership = None
         except tenancy.InvitationInvalid as problem:
-            return render(request, "salesops/invitation_invalid.html", {"problem": str(problem)}, status=410)
+            return render(
+                request, "salesops/invitation_invalid.html", {"problem": str(problem)}, status=410
+            )
         except ValidationError as error:
             form.add_error(None, error.messages)
             membership = None
         if membership is not None:
             messages.success(request, _("Welcome to %(org)s.") % {"org": membership.org.name})
             return redirect("org_home", org_slug=membership.org.slug)
-    wrong_account = request.user.is_authenticated and request.user.email.lower() != invitation.email.lower()
+    wrong_account = (
+        request.user.is_authenticated and request.user.email.lower() != invitation.email.lower()
+    )
     return render(
         request,
         "salesops/invitation_accept.html",
@@ -140,7 +149,9 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("permission_denied", _("Your role may not do this.")), status=403)
+        return JsonResponse(
+            error_body("permission_denied", _("Your role may not do this.")), status=403
+        )
     return render(request, "403.html", status=403)
 
 
@@ -152,5 +163,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("server_error", _("Something went wrong on our side.")), status=500)
+        return JsonResponse(
+            error_body("server_error", _("Something went wrong on our side.")), status=500
+        )
     return render(request, "500.html", status=500)

@@ -15,7 +15,11 @@ def paginate(request: HttpRequest, queryset: QuerySet | list, per_page: int = PA
 
 
 def render_page(
-    request: HttpRequest, template: str, context: dict[str, Any], partial: str = "", status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    partial: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     """Render the whole page, or only `partial` of it when htmx asked for that fragment."""
     name = f"{template}#{partial}" if partial and getattr(request, "htmx", False) else template
@@ -35,6 +39,8 @@ def safe_next(request: HttpRequest, default: str) -> str:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
         return target
     return default

@@ -18,9 +18,12 @@ from .helpers import apply_errors, paginate, render_page
 
 def org_home(request: HttpRequest) -> HttpResponse:
     org, membership = request.org, request.membership
-    my_teams = [link.team for link in membership.team_memberships.select_related("team").filter(
-        team__archived_at__isnull=True
-    )]
+    my_teams = [
+        link.team
+        for link in membership.team_memberships.select_related("team").filter(
+            team__archived_at__isnull=True
+        )
+    ]
     context = {
         "my_teams": my_teams,
         "member_count": Membership.objects.for_org(org).active().count(),

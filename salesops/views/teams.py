@@ -20,7 +20,10 @@ def team_list(request: HttpRequest) -> HttpResponse:
     show_archived = request.GET.get("archived") == "1"
     tree = selectors.team_tree(org=request.org, include_archived=show_archived)
     return render_page(
-        request, "salesops/team_list.html", {"tree": tree, "show_archived": show_archived}, partial="team-tree"
+        request,
+        "salesops/team_list.html",
+        {"tree": tree, "show_archived": show_archived},
+        partial="team-tree",
     )
 
 
@@ -39,7 +42,9 @@ def team_create(request: HttpRequest) -> HttpResponse:
     return render_page(request, "salesops/team_form.html", {"form": form, "team": None})
 
 
-def _team_context(request: HttpRequest, team: Team, add_form: TeamMemberAddForm | None = None) -> dict:  # type: ignore[type-arg]
+def _team_context(
+    request: HttpRequest, team: Team, add_form: TeamMemberAddForm | None = None
+) -> dict:  # type: ignore[type-arg]
     org, membership = request.org, request.membership
     can_manage_people = can(membership, "team.members.manage", team) and not team.is_archived
     context = {
@@ -60,7 +65,9 @@ def _team_context(request: HttpRequest, team: Team, add_form: TeamMemberAddForm 
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.membership, "team.view")
     team = selectors.team_get(org=request.org, pk=pk)
-    return render_page(request, "salesops/team_detail.html", _team_context(request, team), partial="team-members")
+    return render_page(
+        request, "salesops/team_detail.html", _team_context(request, team), partial="team-members"
+    )
 
 
 def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -77,7 +84,11 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Team saved."))
             return redirect("team_detail", org_slug=org.slug, pk=pk)
-    return render_page(request, "salesops/team_form.html", {"form": form, "team": selectors.team_get(org=org, pk=pk)})
+    return render_page(
+        request,
+        "salesops/team_form.html",
+        {"form": form, "team": selectors.team_get(org=org, pk=pk)},
+    )
 
 
 @require_POST
@@ -116,28 +127,38 @@ def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
     # htmx swaps only 2xx answers, so the fragment with errors comes back as 200.
     status = 200 if request.htmx or not form.errors else 400
     return render_page(
-        request, "salesops/team_detail.html", _team_context(request, team, form), partial="team-members", status=status
+        request,
+        "salesops/team_detail.html",
+        _team_context(request, team, form),
+        partial="team-members",
+        status=status,
     )
 
 
 def _team_link(request: HttpRequest, pk: int, link_pk: int) -> TeamMembership:
     team = selectors.team_get(org=request.org, pk=pk)
     require(request.membership, "team.members.manage", team)
-    return selectors.get_or_404(TeamMembership.objects.select_related("membership__user", "team"), team=team, pk=link_pk)
+    return selectors.get_or_404(
+        TeamMembership.objects.select_related("membership__user", "team"), team=team, pk=link_pk
+    )
 
 
 @require_POST
 def team_member_remove(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
     link = _team_link(request, pk, link_pk)
     tenancy.team_member_remove(actor=request.user, link=link)
-    messages.success(request, _("%(name)s removed from the team.") % {"name": link.membership.user.display_name})
+    messages.success(
+        request, _("%(name)s removed from the team.") % {"name": link.membership.user.display_name}
+    )
     return redirect("team_detail", org_slug=request.org.slug, pk=pk)
 
 
 @require_POST
 def team_member_lead(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
     link = _team_link(request, pk, link_pk)
-    tenancy.team_member_set_lead(actor=request.user, link=link, is_lead=request.POST.get("is_lead") == "1")
+    tenancy.team_member_set_lead(
+        actor=request.user, link=link, is_lead=request.POST.get("is_lead") == "1"
+    )
     messages.success(request, _("Team lead updated."))
     return redirect("team_detail", org_slug=request.org.slug, pk=pk)
 
@@ -177,7 +198,12 @@ def webhook_edit(request: HttpRequest, pk: int, webhook_pk: int) -> HttpResponse
     webhook = _webhook(request, pk, webhook_pk)
     form = WebhookForm(
         request.POST or None,
-        initial={"name": webhook.name, "kind": webhook.kind, "url": webhook.url, "is_active": webhook.is_active},
+        initial={
+            "name": webhook.name,
+            "kind": webhook.kind,
+            "url": webhook.url,
+            "is_active": webhook.is_active,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -187,7 +213,11 @@ def webhook_edit(request: HttpRequest, pk: int, webhook_pk: int) -> HttpResponse
         else:
             messages.success(request, _("Webhook saved."))
             return redirect("team_detail", org_slug=request.org.slug, pk=pk)
-    return render_page(request, "salesops/webhook_form.html", {"form": form, "webhook": webhook, "team": webhook.team})
+    return render_page(
+        request,
+        "salesops/webhook_form.html",
+        {"form": form, "webhook": webhook, "team": webhook.team},
+    )
 
 
 @require_POST

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from kombu import pools
 from django.utils import timezone
+from kombu import pools
 
 from salesops.celery import app
 from salesops.models import OutboxMessage
@@ -61,7 +61,8 @@ def test_invitation_succeeds_while_broker_is_down_and_is_sent_when_it_returns(
 ):
     with broker(UNREACHABLE_BROKER), django_capture_on_commit_callbacks(execute=True):
         response = clients["admin"].post(
-            reverse("member_invite", kwargs={"org_slug": org.slug}), {"email": "new@example.com", "role": "rep"}
+            reverse("member_invite", kwargs={"org_slug": org.slug}),
+            {"email": "new@example.com", "role": "rep"},
         )
     assert response.status_code == 302
     message = OutboxMessage.objects.get(task_name="salesops.tasks.email_send")
@@ -82,7 +83,9 @@ def test_invitation_succeeds_while_broker_is_down_and_is_sent_when_it_returns(
     assert message.kwargs["to"] == ["new@example.com"]
 
 
-def test_enqueue_dispatches_right_after_commit(db, memory_broker, django_capture_on_commit_callbacks):
+def test_enqueue_dispatches_right_after_commit(
+    db, memory_broker, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         message = outbox.enqueue(task_name="salesops.tasks.outbox_drain")
     message.refresh_from_db()
@@ -90,13 +93,18 @@ def test_enqueue_dispatches_right_after_commit(db, memory_broker, django_capture
     assert queued_task_names() == ["salesops.tasks.outbox_drain"]
 
 
-def test_nothing_is_sent_when_the_transaction_rolls_back(db, memory_broker, django_capture_on_commit_callbacks):
+def test_nothing_is_sent_when_the_transaction_rolls_back(
+    db, memory_broker, django_capture_on_commit_callbacks
+):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            outbox.enqueue(task_name="salesops.tasks.outbox_drain")
-            raise RuntimeError("the change failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        outbox.enqueue(task_name="salesops.tasks.outbox_drain")
+        raise RuntimeError("the change failed")
     assert OutboxMessage.objects.count() == 0
     assert queued_task_names() == []
 

@@ -2,7 +2,12 @@
 
 import pytest
 
-from salesops.webhook_formats import WebhookMessage, build_payload, is_transient_status, response_error
+from salesops.webhook_formats import (
+    WebhookMessage,
+    build_payload,
+    is_transient_status,
+    response_error,
+)
 
 MESSAGE = WebhookMessage(
     event="milestone.blocked",
@@ -19,7 +24,10 @@ def test_slack_has_fallback_text_and_mrkdwn_section_with_button():
     payload = build_payload("slack", MESSAGE)
     assert payload["text"].startswith("里程碑受阻")
     section, actions = payload["blocks"]
-    assert section == {"type": "section", "text": {"type": "mrkdwn", "text": "*里程碑受阻*\n华东销售: 试点推广 blocked"}}
+    assert section == {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": "*里程碑受阻*\n华东销售: 试点推广 blocked"},
+    }
     assert actions["elements"][0]["url"] == MESSAGE.url
 
 
@@ -31,7 +39,11 @@ def test_teams_sends_an_adaptive_card_attachment():
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard"
     assert card["body"][0]["text"] == "里程碑受阻"
-    assert card["actions"][0] == {"type": "Action.OpenUrl", "title": "Open in SalesOps", "url": MESSAGE.url}
+    assert card["actions"][0] == {
+        "type": "Action.OpenUrl",
+        "title": "Open in SalesOps",
+        "url": MESSAGE.url,
+    }
 
 
 def test_dingtalk_sends_markdown_with_title():
@@ -46,7 +58,9 @@ def test_wecom_sends_markdown_content():
     payload = build_payload("wecom", MESSAGE)
     assert payload == {
         "msgtype": "markdown",
-        "markdown": {"content": f"**里程碑受阻**\n华东销售: 试点推广 blocked\n[Open in SalesOps]({MESSAGE.url})"},
+        "markdown": {
+            "content": f"**里程碑受阻**\n{MESSAGE.body}\n[Open in SalesOps]({MESSAGE.url})"
+        },
     }
 
 
@@ -83,8 +97,18 @@ def test_no_link_when_there_is_no_url():
         ("slack", 200, None, ""),
         ("slack", 404, None, "HTTP 404"),
         ("dingtalk", 200, {"errcode": 0, "errmsg": "ok"}, ""),
-        ("dingtalk", 200, {"errcode": 310000, "errmsg": "keywords not in content"}, "errcode 310000: keywords not in content"),
-        ("wecom", 200, {"errcode": 93000, "errmsg": "invalid webhook url"}, "errcode 93000: invalid webhook url"),
+        (
+            "dingtalk",
+            200,
+            {"errcode": 310000, "errmsg": "keywords not in content"},
+            "errcode 310000: keywords not in content",
+        ),
+        (
+            "wecom",
+            200,
+            {"errcode": 93000, "errmsg": "invalid webhook url"},
+            "errcode 93000: invalid webhook url",
+        ),
         ("feishu", 200, {"code": 0, "msg": "success"}, ""),
         ("feishu", 200, {"code": 19021, "msg": "sign match fail"}, "code 19021: sign match fail"),
         ("feishu", 200, {"StatusCode": 0, "StatusMessage": "success"}, ""),
@@ -95,6 +119,8 @@ def test_response_error_reads_each_products_answer(kind, status, body, error):
     assert response_error(kind, status, body) == error
 
 
-@pytest.mark.parametrize(("status", "transient"), [(429, True), (500, True), (503, True), (400, False), (404, False)])
+@pytest.mark.parametrize(
+    ("status", "transient"), [(429, True), (500, True), (503, True), (400, False), (404, False)]
+)
 def test_only_rate_limits_and_server_errors_are_retried(status, transient):
     assert is_transient_status(status) is transient

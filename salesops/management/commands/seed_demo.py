@@ -20,13 +20,41 @@ TEAMS = [
 
 PEOPLE = [
     # (email, display name, role, team, team lead, language)
-    ("ops@demo.salesops.local", "王芳 Wang Fang", Role.ADMIN, "销售运营 / Sales Ops", True, "zh-hans"),
+    (
+        "ops@demo.salesops.local",
+        "王芳 Wang Fang",
+        Role.ADMIN,
+        "销售运营 / Sales Ops",
+        True,
+        "zh-hans",
+    ),
     ("leader@demo.salesops.local", "陈伟 Chen Wei", Role.LEADER, "管理层 / Leadership", True, ""),
-    ("manager@demo.salesops.local", "李明 Li Ming", Role.MANAGER, "华东销售 / East Sales", True, ""),
+    (
+        "manager@demo.salesops.local",
+        "李明 Li Ming",
+        Role.MANAGER,
+        "华东销售 / East Sales",
+        True,
+        "",
+    ),
     ("rep@demo.salesops.local", "张伟 Zhang Wei", Role.REP, "华东销售 / East Sales", False, ""),
-    ("rep2@demo.salesops.local", "刘洋 Liu Yang", Role.REP, "华南销售 / South Sales", False, "zh-hans"),
+    (
+        "rep2@demo.salesops.local",
+        "刘洋 Liu Yang",
+        Role.REP,
+        "华南销售 / South Sales",
+        False,
+        "zh-hans",
+    ),
     ("member@demo.salesops.local", "赵敏 Zhao Min", Role.MEMBER, "市场部 / Marketing", False, "en"),
-    ("service@demo.salesops.local", "孙丽 Sun Li", Role.MEMBER, "客户服务 / Customer Service", True, ""),
+    (
+        "service@demo.salesops.local",
+        "孙丽 Sun Li",
+        Role.MEMBER,
+        "客户服务 / Customer Service",
+        True,
+        "",
+    ),
 ]
 
 
@@ -36,33 +64,45 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
         org, _ = Organization.objects.get_or_create(
-            slug="demo", defaults={"name": "演示公司 Demo Co.", "time_zone": "Asia/Shanghai", "currency": "CNY"}
+            slug="demo",
+            defaults={"name": "演示公司 Demo Co.", "time_zone": "Asia/Shanghai", "currency": "CNY"},
         )
         teams = {}
         for name, kind, parent in TEAMS:
             teams[name], _ = Team.objects.get_or_create(
-                org=org, name=name, archived_at=None, defaults={"kind": kind, "parent": teams.get(parent)}
+                org=org,
+                name=name,
+                archived_at=None,
+                defaults={"kind": kind, "parent": teams.get(parent)},
             )
         for email, display_name, role, team_name, is_lead, language in PEOPLE:
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(
-                    email=email, password=DEMO_PASSWORD, display_name=display_name, preferred_language=language
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    display_name=display_name,
+                    preferred_language=language,
                 )
             if role == Role.ADMIN and not user.is_staff:
                 user.is_staff = user.is_superuser = True
                 user.save(update_fields=["is_staff", "is_superuser"])
-            membership, _ = Membership.objects.get_or_create(org=org, user=user, defaults={"role": role})
+            membership, _ = Membership.objects.get_or_create(
+                org=org, user=user, defaults={"role": role}
+            )
             TeamMembership.objects.get_or_create(
                 team=teams[team_name], membership=membership, defaults={"is_lead": is_lead}
             )
         # A second organisation shows the org switcher: the sales ops admin also works there.
         other, _ = Organization.objects.get_or_create(
-            slug="demo-intl", defaults={"name": "Demo International", "language": "en", "currency": "USD"}
+            slug="demo-intl",
+            defaults={"name": "Demo International", "language": "en", "currency": "USD"},
         )
         ops = User.objects.get(email=PEOPLE[0][0])
         Membership.objects.get_or_create(org=other, user=ops, defaults={"role": Role.MANAGER})
-        Team.objects.get_or_create(org=other, name="Export Sales", archived_at=None, defaults={"kind": TeamKind.SALES})
+        Team.objects.get_or_create(
+            org=other, name="Export Sales", archived_at=None, defaults={"kind": TeamKind.SALES}
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo organisation ready: /o/demo/"))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")

@@ -14,7 +14,13 @@ class Command(BaseCommand):
         for name, job in PERIODIC_JOBS.items():
             if PeriodicTask.objects.filter(name=name).exists():
                 continue
-            fields = {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"}
+            fields = {
+                "minute": "*",
+                "hour": "*",
+                "day_of_week": "*",
+                "day_of_month": "*",
+                "month_of_year": "*",
+            }
             fields.update(job["crontab"])
             schedule, _ = CrontabSchedule.objects.get_or_create(**fields, timezone="UTC")
             PeriodicTask.objects.create(
@@ -25,4 +31,6 @@ class Command(BaseCommand):
                 description=job["description"],
             )
             created += 1
-        self.stdout.write(f"periodic jobs: {created} created, {len(PERIODIC_JOBS) - created} already present")
+        self.stdout.write(
+            f"periodic jobs: {created} created, {len(PERIODIC_JOBS) - created} already present"
+        )
