@@ -25,7 +25,10 @@ def _team(world: World) -> dict[str, Any]:
 
 
 def _team_link(world: World) -> dict[str, Any]:
-    return {"pk": world.team.pk, "link_pk": TeamMembership.objects.filter(team=world.team).first().pk}
+    return {
+        "pk": world.team.pk,
+        "link_pk": TeamMembership.objects.filter(team=world.team).first().pk,
+    }
 
 
 def _webhook(world: World) -> dict[str, Any]:
@@ -152,7 +155,9 @@ def test_every_url_pattern_is_covered():
         if not covered:
             missing.append(f"{route} (name={name!r})")
         if name in ORG_URLS:
-            assert route.startswith("o/<slug:org_slug>/"), f"{name} is listed as an org page but is not under /o/"
+            assert route.startswith("o/<slug:org_slug>/"), (
+                f"{name} is listed as an org page but is not under /o/"
+            )
         elif route.startswith("o/<slug:org_slug>/"):
             missing.append(f"{route} is under /o/ but not in ORG_URLS")
     assert not missing, "URL patterns with no tenancy entry: " + ", ".join(missing)
@@ -194,7 +199,9 @@ def test_nonexistent_org_is_indistinguishable_from_a_foreign_one(world: World):
 @pytest.mark.parametrize("name", sorted(API_DETAIL_URLS))
 def test_api_token_of_another_org_gets_404(world: World, name: str):
     kwargs = API_DETAIL_URLS[name](world)
-    _token, secret = accounts.api_token_create(user=world.outsider.user, org=world.other_org, name="x")
+    _token, secret = accounts.api_token_create(
+        user=world.outsider.user, org=world.other_org, name="x"
+    )
     url = reverse(name, kwargs=kwargs)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     method = client.post if name.endswith("archive") else client.get

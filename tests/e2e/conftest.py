@@ -23,13 +23,19 @@ CHROMIUM_FLAGS = [
 
 
 def chromium_path() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return (
+        os.environ.get("CHROMIUM_PATH")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
 
 
 @pytest.fixture(scope="session")
 def browser():
     path = chromium_path()
-    need_service(path is not None, "no Chromium on this machine (install Debian's chromium package)")
+    need_service(
+        path is not None, "no Chromium on this machine (install Debian's chromium package)"
+    )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - playwright is in the locked dev dependencies

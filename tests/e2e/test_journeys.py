@@ -5,7 +5,13 @@ from django.utils import translation
 
 from salesops.models import Role
 
-from ..factories import PASSWORD, MembershipFactory, OrganizationFactory, TeamFactory, TeamMembershipFactory
+from ..factories import (
+    PASSWORD,
+    MembershipFactory,
+    OrganizationFactory,
+    TeamFactory,
+    TeamMembershipFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +26,9 @@ def chinese(text: str) -> str:
 def test_log_in_see_org_home_switch_to_chinese(live_server, page):
     org = OrganizationFactory(slug="journey", name="Journey Co")
     membership = MembershipFactory(org=org, role=Role.MANAGER, user__display_name="Mia Manager")
-    TeamMembershipFactory(team=TeamFactory(org=org, name="East Sales"), membership=membership, is_lead=True)
+    TeamMembershipFactory(
+        team=TeamFactory(org=org, name="East Sales"), membership=membership, is_lead=True
+    )
 
     page.goto(f"{live_server.url}/o/journey/")
     assert "/accounts/login/" in page.url

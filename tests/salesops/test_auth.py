@@ -68,12 +68,16 @@ def test_password_reset_sends_a_link_that_sets_a_new_password():
     response = client.post(reverse("password_reset"), {"email": "reset@example.com"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
-    link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/password-reset/" in line)
+    link = next(
+        line for line in mail.outbox[0].body.splitlines() if "/accounts/password-reset/" in line
+    )
     path = link.split("://", 1)[1].split("/", 1)[1]
     form_page = client.get("/" + path, follow=True)
     assert form_page.status_code == 200
     set_url = form_page.redirect_chain[-1][0]
-    done = client.post(set_url, {"new_password1": "a-brand-new-secret-9", "new_password2": "a-brand-new-secret-9"})
+    done = client.post(
+        set_url, {"new_password1": "a-brand-new-secret-9", "new_password2": "a-brand-new-secret-9"}
+    )
     assert done.status_code == 302
     user.refresh_from_db()
     assert user.check_password("a-brand-new-secret-9")
@@ -119,7 +123,10 @@ def test_language_follows_the_browser_when_no_preference_is_saved(world):
     user.preferred_language = ""
     user.save()
     client = client_for(user)
-    response = client.get(reverse("org_home", kwargs={"org_slug": world.org.slug}), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    response = client.get(
+        reverse("org_home", kwargs={"org_slug": world.org.slug}),
+        HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9",
+    )
     assert '<html lang="zh-hans">' in response.content.decode()
 
 
@@ -151,7 +158,9 @@ def test_language_switch_is_saved_on_the_profile(world):
 def test_language_switch_refuses_unknown_language_and_foreign_redirects(world):
     user = world.user(Role.REP)
     client = client_for(user)
-    response = client.post(reverse("language_set"), {"language": "xx", "next": "https://evil.example.com/"})
+    response = client.post(
+        reverse("language_set"), {"language": "xx", "next": "https://evil.example.com/"}
+    )
     assert response["Location"] == "/"
     user.refresh_from_db()
     assert user.preferred_language == "en"

@@ -78,8 +78,13 @@ def http_endpoint():
 
 @pytest.fixture
 def worker(transactional_db):
-    need_service(bool(os.environ.get("REDIS_URL")), "REDIS_URL is not set: no Redis for a real worker")
-    need_service(connection.vendor == "postgresql", "DATABASE_URL is not PostgreSQL: the worker cannot share the test database")
+    need_service(
+        bool(os.environ.get("REDIS_URL")), "REDIS_URL is not set: no Redis for a real worker"
+    )
+    need_service(
+        connection.vendor == "postgresql",
+        "DATABASE_URL is not PostgreSQL: the worker cannot share the test database",
+    )
     import redis
 
     broker_url = _worker_broker_url()
@@ -91,8 +96,19 @@ def worker(transactional_db):
         "CELERY_BROKER_URL": broker_url,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "salesops", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "salesops",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -122,7 +138,9 @@ def test_real_worker_delivers_a_team_webhook_and_emails_a_notification(worker, h
     client.force_login(admin.user)
 
     response = client.post(
-        reverse("webhook_test", kwargs={"org_slug": org.slug, "pk": team.pk, "webhook_pk": webhook.pk})
+        reverse(
+            "webhook_test", kwargs={"org_slug": org.slug, "pk": team.pk, "webhook_pk": webhook.pk}
+        )
     )
     assert response.status_code == 302
     delivery = WebhookDelivery.objects.get(webhook=webhook)
@@ -138,5 +156,8 @@ def test_real_worker_delivers_a_team_webhook_and_emails_a_notification(worker, h
     (notification,) = notifications.notify(
         org=org, recipients=[admin.user], kind="test", title="Hello", body="From the worker test"
     )
-    wait_for(lambda: Notification.objects.get(pk=notification.pk).emailed_at is not None, "email the notification")
+    wait_for(
+        lambda: Notification.objects.get(pk=notification.pk).emailed_at is not None,
+        "email the notification",
+    )
     assert len(Recorder.received) == 1, "the webhook was delivered exactly once"

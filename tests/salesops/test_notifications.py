@@ -45,7 +45,12 @@ def endpoint():
 def _delivery(world, url, kind="generic"):
     hook = TeamWebhookFactory(team=world.team, url=url, kind=kind)
     (delivery,) = notifications.team_broadcast(
-        org=world.org, team=world.team, event="test.event", title="Title", body="Body", url="/o/acme/"
+        org=world.org,
+        team=world.team,
+        event="test.event",
+        title="Title",
+        body="Body",
+        url="/o/acme/",
     )
     return hook, delivery
 
@@ -54,10 +59,17 @@ def test_notify_creates_one_row_per_active_person_and_queues_email(world):
     rep, manager = world.user(Role.REP), world.user(Role.MANAGER)
     inactive = UserFactory(is_active=False)
     created = notifications.notify(
-        org=world.org, recipients=[rep, manager, rep, inactive], kind="k", title="Hello", url="/o/acme/"
+        org=world.org,
+        recipients=[rep, manager, rep, inactive],
+        kind="k",
+        title="Hello",
+        url="/o/acme/",
     )
     assert {n.recipient for n in created} == {rep, manager}
-    assert OutboxMessage.objects.filter(task_name="salesops.tasks.notification_send_email").count() == 2
+    assert (
+        OutboxMessage.objects.filter(task_name="salesops.tasks.notification_send_email").count()
+        == 2
+    )
 
 
 def test_notification_is_written_in_each_recipients_language(world):
@@ -66,7 +78,9 @@ def test_notification_is_written_in_each_recipients_language(world):
     rep, manager = world.user(Role.REP), world.user(Role.MANAGER)
     rep.preferred_language = "zh-hans"
     rep.save()
-    notifications.notify(org=world.org, recipients=[rep, manager], kind="k", title=_("Test message from SalesOps"))
+    notifications.notify(
+        org=world.org, recipients=[rep, manager], kind="k", title=_("Test message from SalesOps")
+    )
     assert Notification.objects.get(recipient=manager).title == "Test message from SalesOps"
     from django.utils import translation
 
@@ -77,7 +91,9 @@ def test_notification_is_written_in_each_recipients_language(world):
 
 
 def test_email_is_sent_once_however_often_the_task_runs(world):
-    (notification,) = notifications.notify(org=world.org, recipients=[world.user(Role.REP)], kind="k", title="Hi")
+    (notification,) = notifications.notify(
+        org=world.org, recipients=[world.user(Role.REP)], kind="k", title="Hi"
+    )
     assert notifications.notification_send_email(notification_id=notification.pk) is True
     assert notifications.notification_send_email(notification_id=notification.pk) is False
     assert len(mail.outbox) == 1
@@ -115,9 +131,13 @@ def test_server_error_is_retried_and_shown_to_admins(world, endpoint, clients):
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.attempts == 1
     assert hook.consecutive_failures == 1 and "HTTP 503" in hook.last_error
-    home = clients[Role.ADMIN].get(reverse("org_home", kwargs={"org_slug": "acme"})).content.decode()
+    home = (
+        clients[Role.ADMIN].get(reverse("org_home", kwargs={"org_slug": "acme"})).content.decode()
+    )
     assert "HTTP 503" in home
-    rep_home = clients[Role.REP].get(reverse("org_home", kwargs={"org_slug": "acme"})).content.decode()
+    rep_home = (
+        clients[Role.REP].get(reverse("org_home", kwargs={"org_slug": "acme"})).content.decode()
+    )
     assert "HTTP 503" not in rep_home
 
 
@@ -153,7 +173,9 @@ def test_unreachable_endpoint_is_transient(world):
         notifications.webhook_deliver(delivery_id=delivery.pk)
 
 
-def test_admin_can_retry_a_failed_delivery(world, clients, endpoint, django_capture_on_commit_callbacks):
+def test_admin_can_retry_a_failed_delivery(
+    world, clients, endpoint, django_capture_on_commit_callbacks
+):
     Endpoint.status = 404
     _hook, delivery = _delivery(world, endpoint)
     notifications.webhook_deliver(delivery_id=delivery.pk)
@@ -172,22 +194,34 @@ def test_paused_webhook_receives_nothing(world):
 
 def test_admin_adds_webhook_and_bad_url_is_refused(world, clients):
     url = reverse("webhook_create", kwargs={"org_slug": "acme", "pk": world.team.pk})
-    response = clients[Role.ADMIN].post(url, {"name": "Sales chat", "kind": "feishu", "url": "not a url"}, follow=True)
+    response = clients[Role.ADMIN].post(
+        url, {"name": "Sales chat", "kind": "feishu", "url": "not a url"}, follow=True
+    )
     assert TeamWebhook.objects.count() == 0
     assert "URL" in response.content.decode()
-    clients[Role.ADMIN].post(url, {"name": "Sales chat", "kind": "feishu", "url": "https://open.feishu.cn/hook/x"})
+    clients[Role.ADMIN].post(
+        url, {"name": "Sales chat", "kind": "feishu", "url": "https://open.feishu.cn/hook/x"}
+    )
     assert TeamWebhook.objects.get().kind == "feishu"
-    assert clients[Role.MANAGER].post(url, {"name": "x", "kind": "slack", "url": "https://x.test/"}).status_code == 403
+    assert (
+        clients[Role.MANAGER]
+        .post(url, {"name": "x", "kind": "slack", "url": "https://x.test/"})
+        .status_code
+        == 403
+    )
 
 
-def test_delivery_log_lists_deliveries_with_constant_queries(world, clients, django_assert_max_num_queries):
+def test_delivery_log_lists_deliveries_with_constant_queries(
+    world, clients, django_assert_max_num_queries
+):
     hook = TeamWebhookFactory(team=world.team)
     url = reverse("webhook_deliveries", kwargs={"org_slug": "acme"})
     for count in (3, 30):
         WebhookDelivery.objects.bulk_create(
-            WebhookDelivery(org=world.org, webhook=hook, event="e", payload={}) for _ in range(count)
+            WebhookDelivery(org=world.org, webhook=hook, event="e", payload={})
+            for _ in range(count)
         )
         with django_assert_max_num_queries(12):
             assert clients[Role.ADMIN].get(url).status_code == 200
     htmx = clients[Role.ADMIN].get(url + "?status=failed", HTTP_HX_REQUEST="true").content.decode()
-    assert "<nav class=\"navbar" not in htmx and 'id="delivery-list"' in htmx
+    assert '<nav class="navbar' not in htmx and 'id="delivery-list"' in htmx

@@ -72,7 +72,9 @@ def test_unknown_action_is_a_programming_error():
         (E, True, False),
     ],
 )
-def test_team_people_are_managed_by_admins_and_leading_managers(role: str, is_lead: bool, expected: bool):
+def test_team_people_are_managed_by_admins_and_leading_managers(
+    role: str, is_lead: bool, expected: bool
+):
     team = TeamFactory()
     membership = MembershipFactory(org=team.org, role=role)
     TeamMembershipFactory(team=team, membership=membership, is_lead=is_lead)

@@ -41,14 +41,29 @@ def test_healthz_answers_503_when_the_broker_is_down():
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_covers_every_role():
     call_command("seed_demo", stdout=StringIO())
-    counts = (User.objects.count(), Team.objects.count(), Membership.objects.count(), Organization.objects.count())
+    counts = (
+        User.objects.count(),
+        Team.objects.count(),
+        Membership.objects.count(),
+        Organization.objects.count(),
+    )
     out = StringIO()
     call_command("seed_demo", stdout=out)
-    assert (User.objects.count(), Team.objects.count(), Membership.objects.count(), Organization.objects.count()) == counts
+    assert (
+        User.objects.count(),
+        Team.objects.count(),
+        Membership.objects.count(),
+        Organization.objects.count(),
+    ) == counts
     demo = Organization.objects.get(slug="demo")
     assert set(Membership.objects.for_org(demo).values_list("role", flat=True)) == set(Role.values)
     names = set(Team.objects.for_org(demo).values_list("name", flat=True))
-    assert {"华东销售 / East Sales", "华南销售 / South Sales", "销售运营 / Sales Ops", "管理层 / Leadership"} <= names
+    assert {
+        "华东销售 / East Sales",
+        "华南销售 / South Sales",
+        "销售运营 / Sales Ops",
+        "管理层 / Leadership",
+    } <= names
     assert "ops@demo.salesops.local" in out.getvalue()
     ops = User.objects.get(email="ops@demo.salesops.local")
     assert Membership.objects.filter(user=ops).count() == 2  # shows the org switcher
@@ -82,9 +97,16 @@ def test_every_message_has_a_chinese_translation():
     text = PO_FILE.read_text(encoding="utf-8")
     assert "#, fuzzy" not in text.split("\n\n", 1)[1], "fuzzy translations left in the catalogue"
     result = subprocess.run(
-        ["msgattrib", "--untranslated", "--no-wrap", str(PO_FILE)], capture_output=True, text=True, check=True
+        ["msgattrib", "--untranslated", "--no-wrap", str(PO_FILE)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    untranslated = [line for line in result.stdout.splitlines() if line.startswith("msgid ") and line != 'msgid ""']
+    untranslated = [
+        line
+        for line in result.stdout.splitlines()
+        if line.startswith("msgid ") and line != 'msgid ""'
+    ]
     assert not untranslated, f"untranslated: {untranslated[:10]}"
 
 
@@ -95,12 +117,18 @@ def test_catalogue_is_up_to_date_with_the_source(tmp_path):
     import sys
 
     for folder in ("salesops", "templates", "locale"):
-        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
+        shutil.copytree(
+            ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
+        )
     shutil.copy(ROOT / "manage.py", tmp_path / "manage.py")
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-obsolete", "-v0"],
         cwd=tmp_path,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "salesops.settings.test", "PYTHONPATH": str(tmp_path)},
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "salesops.settings.test",
+            "PYTHONPATH": str(tmp_path),
+        },
         check=True,
     )
     result = subprocess.run(
@@ -109,13 +137,19 @@ def test_catalogue_is_up_to_date_with_the_source(tmp_path):
         text=True,
         check=True,
     )
-    missing = [line for line in result.stdout.splitlines() if line.startswith("msgid ") and line != 'msgid ""']
+    missing = [
+        line
+        for line in result.stdout.splitlines()
+        if line.startswith("msgid ") and line != 'msgid ""'
+    ]
     assert not missing, f"strings without a translation (run `make messages`): {missing[:10]}"
 
 
 @pytest.mark.django_db
 def test_housekeeping_deletes_only_old_dispatched_rows_and_is_idempotent():
-    old = OutboxMessage.objects.create(task_name="t", dispatched_at=timezone.now() - timedelta(days=30))
+    old = OutboxMessage.objects.create(
+        task_name="t", dispatched_at=timezone.now() - timedelta(days=30)
+    )
     pending = OutboxMessage.objects.create(task_name="t")
     recent = OutboxMessage.objects.create(task_name="t", dispatched_at=timezone.now())
     assert housekeeping_run()["outbox"] == 1
