@@ -199,7 +199,9 @@ def history_for(obj: Any, limit: int = 50) -> list[HistoryEntry]:
     One query for the records, one per related model named in them (e.g. parent team).
     """
     records = list(
-        obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1]
+        obj.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : limit + 1
+        ]
     )
     deltas = [
         newer.diff_against(older).changes if older is not None else []
@@ -211,9 +213,14 @@ def history_for(obj: Any, limit: int = 50) -> list[HistoryEntry]:
         for change in changes:
             field = meta.get_field(change.field)
             if field.is_relation:
-                wanted.setdefault(field, set()).update(v for v in (change.old, change.new) if v is not None)
+                wanted.setdefault(field, set()).update(
+                    v for v in (change.old, change.new) if v is not None
+                )
     related = {
-        field: {pk: str(item) for pk, item in field.related_model._base_manager.in_bulk(list(ids)).items()}
+        field: {
+            pk: str(item)
+            for pk, item in field.related_model._base_manager.in_bulk(list(ids)).items()
+        }
         for field, ids in wanted.items()
     }
     entries = []

@@ -237,7 +237,7 @@ class Invitation(models.Model):
     # Only a hash of the token is stored; the link in the email carries the token itself.
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

@@ -245,9 +245,12 @@ def invitation_url(token: str) -> str:
 
 @transaction.atomic
 def invitation_create(
-    *, actor: User, org: Organization, email: str, role: str, teams: list[Team] | None = None
+    *, actor: User | None, org: Organization, email: str, role: str, teams: list[Team] | None = None
 ) -> tuple[Invitation, str]:
-    """Invite an address; returns the invitation and the one-time token for its link."""
+    """Invite an address; returns the invitation and the one-time token for its link.
+
+    `actor` is None when an operator creates an organisation from the command line.
+    """
     email = email.strip().lower()
     if Membership.objects.for_org(org).filter(user__email__iexact=email).exists():
         raise ValidationError({"email": _("This person is already a member of the organisation.")})
@@ -276,7 +279,7 @@ def invitation_create(
         subject = str(
             format_lazy(
                 _("{person} invited you to {org} on SalesOps"),
-                person=actor.display_name,
+                person=actor.display_name if actor else org.name,
                 org=org.name,
             )
         )

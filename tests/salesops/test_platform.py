@@ -156,3 +156,36 @@ def test_housekeeping_deletes_only_old_dispatched_rows_and_is_idempotent():
     assert housekeeping_run()["outbox"] == 0
     assert set(OutboxMessage.objects.values_list("pk", flat=True)) == {pending.pk, recent.pk}
     assert not OutboxMessage.objects.filter(pk=old.pk).exists()
+
+
+@pytest.mark.django_db
+def test_create_org_makes_an_existing_account_its_admin():
+    from ..factories import UserFactory
+
+    user = UserFactory(email="boss@example.com")
+    call_command("create_org", "newco", "New Co", admin_email="Boss@Example.com", stdout=StringIO())
+    org = Organization.objects.get(slug="newco")
+    assert Membership.objects.get(org=org, user=user).role == Role.ADMIN
+
+
+@pytest.mark.django_db
+def test_create_org_invites_a_new_address_as_admin():
+    from salesops.models import Invitation
+
+    out = StringIO()
+    call_command("create_org", "newco", "New Co", admin_email="first@example.com", stdout=out)
+    invitation = Invitation.objects.get(org__slug="newco")
+    assert invitation.role == Role.ADMIN and invitation.invited_by is None
+    assert "/invitations/" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_create_org_refuses_a_taken_or_invalid_address():
+    from django.core.management import CommandError
+
+    call_command("create_org", "newco", "New Co", admin_email="a@example.com", stdout=StringIO())
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("create_org", "newco", "Other", admin_email="b@example.com", stdout=StringIO())
+    with pytest.raises(CommandError, match="slug|address|letters"):
+        call_command("create_org", "Bad Slug!", "Other", admin_email="b@example.com", stdout=StringIO())
+    assert Organization.objects.count() == 1
