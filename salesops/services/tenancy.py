@@ -140,6 +140,11 @@ def team_restore(*, actor: User, team: Team) -> Team:
     return team
 
 
+def _check_team_open(team: Team) -> None:
+    if team.is_archived:
+        raise ValidationError(_("This team is archived. Restore it to change its people."))
+
+
 @transaction.atomic
 def team_member_add(
     *, actor: User, team: Team, membership: Membership, is_lead: bool = False
@@ -148,8 +153,7 @@ def team_member_add(
         raise ValidationError(_("Choose a member of this organisation."))
     if not membership.is_active:
         raise ValidationError(_("This person has been deactivated."))
-    if team.is_archived:
-        raise ValidationError(_("People cannot be added to an archived team."))
+    _check_team_open(team)
     if TeamMembership.objects.filter(team=team, membership=membership).exists():
         raise ValidationError(
             _("%(name)s is already in this team.") % {"name": membership.user.display_name}
@@ -162,6 +166,7 @@ def team_member_add(
 
 @transaction.atomic
 def team_member_set_lead(*, actor: User, link: TeamMembership, is_lead: bool) -> TeamMembership:
+    _check_team_open(link.team)
     link.is_lead = is_lead
     link.save()
     return link
@@ -169,6 +174,7 @@ def team_member_set_lead(*, actor: User, link: TeamMembership, is_lead: bool) ->
 
 @transaction.atomic
 def team_member_remove(*, actor: User, link: TeamMembership) -> None:
+    _check_team_open(link.team)
     link.delete()
 
 
@@ -252,8 +258,13 @@ def invitation_create(
     `actor` is None when an operator creates an organisation from the command line.
     """
     email = email.strip().lower()
-    if Membership.objects.for_org(org).filter(user__email__iexact=email).exists():
+    existing = Membership.objects.for_org(org).filter(user__email__iexact=email).first()
+    if existing is not None and existing.is_active:
         raise ValidationError({"email": _("This person is already a member of the organisation.")})
+    if existing is not None:
+        raise ValidationError(
+            {"email": _("This person was deactivated. Reactivate them from their page instead.")}
+        )
     for team in teams or []:
         if team.org_id != org.pk or team.is_archived:
             raise ValidationError({"teams": _("Choose active teams of this organisation.")})
@@ -309,7 +320,8 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
 def invitation_check(*, token: str, for_update: bool = False) -> Invitation:
     queryset = Invitation.objects.select_related("org", "invited_by")
     if for_update:
-        queryset = queryset.select_for_update()
+        # Lock only the invitation: PostgreSQL cannot lock the nullable side of the inviter join.
+        queryset = queryset.select_for_update(of=("self",))
     invitation = queryset.filter(token_hash=hash_token(token)).first()
     if invitation is None:
         raise InvitationInvalid(_("This invitation link is not valid. Ask for a new invitation."))
@@ -344,16 +356,11 @@ def invitation_accept(
             _("This invitation is for %(email)s. Log out and open the link again.")
             % {"email": invitation.email}
         )
-    membership, created = Membership.objects.get_or_create(
-        org=invitation.org, user=user, defaults={"role": invitation.role}
-    )
-    if not created and not membership.is_active:
-        membership.is_active, membership.deactivated_at, membership.role = (
-            True,
-            None,
-            invitation.role,
-        )
-        membership.save()
+    if Membership.objects.filter(org=invitation.org, user=user).exists():
+        raise InvitationInvalid(_("You are already a member of this organisation."))
+    membership = Membership(org=invitation.org, user=user, role=invitation.role)
+    membership.full_clean()
+    membership.save()
     for team in invitation.teams.filter(archived_at__isnull=True):
         TeamMembership.objects.get_or_create(team=team, membership=membership)
     invitation.accepted_at = timezone.now()

@@ -146,20 +146,27 @@ def _team_link(request: HttpRequest, pk: int, link_pk: int) -> TeamMembership:
 @require_POST
 def team_member_remove(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
     link = _team_link(request, pk, link_pk)
-    tenancy.team_member_remove(actor=request.user, link=link)
-    messages.success(
-        request, _("%(name)s removed from the team.") % {"name": link.membership.user.display_name}
-    )
+    try:
+        tenancy.team_member_remove(actor=request.user, link=link)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        name = link.membership.user.display_name
+        messages.success(request, _("%(name)s removed from the team.") % {"name": name})
     return redirect("team_detail", org_slug=request.org.slug, pk=pk)
 
 
 @require_POST
 def team_member_lead(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
     link = _team_link(request, pk, link_pk)
-    tenancy.team_member_set_lead(
-        actor=request.user, link=link, is_lead=request.POST.get("is_lead") == "1"
-    )
-    messages.success(request, _("Team lead updated."))
+    try:
+        tenancy.team_member_set_lead(
+            actor=request.user, link=link, is_lead=request.POST.get("is_lead") == "1"
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Team lead updated."))
     return redirect("team_detail", org_slug=request.org.slug, pk=pk)
 
 

@@ -187,5 +187,7 @@ def test_create_org_refuses_a_taken_or_invalid_address():
     with pytest.raises(CommandError, match="exists already"):
         call_command("create_org", "newco", "Other", admin_email="b@example.com", stdout=StringIO())
     with pytest.raises(CommandError, match="slug|address|letters"):
-        call_command("create_org", "Bad Slug!", "Other", admin_email="b@example.com", stdout=StringIO())
+        call_command(
+            "create_org", "Bad Slug!", "Other", admin_email="b@example.com", stdout=StringIO()
+        )
     assert Organization.objects.count() == 1

@@ -1,5 +1,7 @@
 """Team pages: tree, create, edit and move, archive and restore, people, permissions."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -37,7 +39,11 @@ def test_team_tree_lists_sub_teams_under_their_parent(world, clients):
     tree = [(team.name, depth) for team, depth in response.context["tree"]]
     assert tree == [("East Sales", 0), ("East Key Accounts", 1), ("Alpha Squad", 2)]
     content = response.content.decode()
-    assert content.index("East Sales") < content.index("East Key Accounts") < content.index(grandchild.name)
+    assert (
+        content.index("East Sales")
+        < content.index("East Key Accounts")
+        < content.index(grandchild.name)
+    )
     assert "Rival Sales" not in content
     assert "Archived Crew" not in content
 
@@ -57,7 +63,7 @@ def test_team_tree_counts_only_active_people(world, clients):
 
     response = clients[Role.ADMIN].get(url("team_list"))
 
-    (team, _depth), = response.context["tree"]
+    ((team, _depth),) = response.context["tree"]
     assert team.member_count == 2
 
 
@@ -87,7 +93,9 @@ def test_team_create_with_blank_name_shows_an_error_and_saves_nothing(world, cli
     assert Team.objects.count() == before
 
 
-def test_team_create_with_a_duplicate_active_name_shows_a_form_error_and_saves_nothing(world, clients):
+def test_team_create_with_a_duplicate_active_name_shows_a_form_error_and_saves_nothing(
+    world, clients
+):
     before = Team.objects.count()
 
     response = clients[Role.ADMIN].post(url("team_create"), team_data(name="East Sales"))
@@ -139,7 +147,11 @@ def test_admin_renames_and_moves_a_team(world, clients):
     assert response.status_code == 302
     assert response.url == url("team_detail", pk=team.pk)
     team.refresh_from_db()
-    assert (team.name, team.kind, team.parent_id) == ("Inside Sales North", TeamKind.MARKETING, north.pk)
+    assert (team.name, team.kind, team.parent_id) == (
+        "Inside Sales North",
+        TeamKind.MARKETING,
+        north.pk,
+    )
     assert "Team saved." in messages_of(response)
 
 
@@ -200,7 +212,9 @@ def test_archiving_a_team_with_active_sub_teams_is_refused(world, clients):
 
 
 def test_archiving_is_allowed_once_sub_teams_are_archived(world, clients):
-    TeamFactory(org=world.org, name="East Child", parent=world.team, archived_at="2024-01-01T00:00:00Z")
+    TeamFactory(
+        org=world.org, name="East Child", parent=world.team, archived_at="2024-01-01T00:00:00Z"
+    )
 
     clients[Role.ADMIN].post(url("team_archive", pk=world.team.pk))
 
@@ -233,7 +247,9 @@ def test_restoring_a_team_whose_name_is_taken_again_is_refused(world, clients):
 
 def test_restoring_a_team_under_an_archived_parent_is_refused(world, clients):
     parent = TeamFactory(org=world.org, name="Old Parent", archived_at="2024-01-01T00:00:00Z")
-    team = TeamFactory(org=world.org, name="Old Child", parent=parent, archived_at="2024-01-01T00:00:00Z")
+    team = TeamFactory(
+        org=world.org, name="Old Child", parent=parent, archived_at="2024-01-01T00:00:00Z"
+    )
 
     response = clients[Role.ADMIN].post(url("team_archive", pk=team.pk), {"restore": "1"})
 
@@ -280,7 +296,9 @@ def test_adding_a_member_twice_with_htmx_shows_the_error_in_the_fragment(world, 
     rep = world.members[Role.REP]
 
     response = clients[Role.ADMIN].post(
-        url("team_member_add", pk=world.team.pk), {"membership": rep.pk}, headers={"HX-Request": "true"}
+        url("team_member_add", pk=world.team.pk),
+        {"membership": rep.pk},
+        headers={"HX-Request": "true"},
     )
 
     assert response.status_code == 200
@@ -301,13 +319,17 @@ def test_adding_a_member_of_another_org_is_refused(world, clients):
 def test_admin_sets_and_clears_a_team_lead(world, clients):
     link = TeamMembership.objects.get(team=world.team, membership=world.members[Role.REP])
 
-    response = clients[Role.ADMIN].post(url("team_member_lead", pk=world.team.pk, link_pk=link.pk), {"is_lead": "1"})
+    response = clients[Role.ADMIN].post(
+        url("team_member_lead", pk=world.team.pk, link_pk=link.pk), {"is_lead": "1"}
+    )
 
     assert response.status_code == 302
     link.refresh_from_db()
     assert link.is_lead is True
 
-    clients[Role.ADMIN].post(url("team_member_lead", pk=world.team.pk, link_pk=link.pk), {"is_lead": "0"})
+    clients[Role.ADMIN].post(
+        url("team_member_lead", pk=world.team.pk, link_pk=link.pk), {"is_lead": "0"}
+    )
     link.refresh_from_db()
     assert link.is_lead is False
 
@@ -315,18 +337,24 @@ def test_admin_sets_and_clears_a_team_lead(world, clients):
 def test_admin_removes_a_person_from_a_team(world, clients):
     link = TeamMembership.objects.get(team=world.team, membership=world.members[Role.REP])
 
-    response = clients[Role.ADMIN].post(url("team_member_remove", pk=world.team.pk, link_pk=link.pk))
+    response = clients[Role.ADMIN].post(
+        url("team_member_remove", pk=world.team.pk, link_pk=link.pk)
+    )
 
     assert response.status_code == 302
     assert not TeamMembership.objects.filter(pk=link.pk).exists()
-    assert world.members[Role.REP].user.display_name + " removed from the team." in messages_of(response)
+    assert world.members[Role.REP].user.display_name + " removed from the team." in messages_of(
+        response
+    )
 
 
 def test_a_link_of_another_team_cannot_be_reached_through_this_team(world, clients):
     west = TeamFactory(org=world.org, name="West")
     foreign_link = TeamMembershipFactory(team=west, membership=world.members[Role.MEMBER])
 
-    response = clients[Role.ADMIN].post(url("team_member_remove", pk=world.team.pk, link_pk=foreign_link.pk))
+    response = clients[Role.ADMIN].post(
+        url("team_member_remove", pk=world.team.pk, link_pk=foreign_link.pk)
+    )
 
     assert response.status_code == 404
     assert TeamMembership.objects.filter(pk=foreign_link.pk).exists()
@@ -338,7 +366,9 @@ def test_manager_who_leads_the_team_manages_its_people(world, clients):
     manager = clients[Role.MANAGER]
 
     added = manager.post(url("team_member_add", pk=world.team.pk), {"membership": newcomer.pk})
-    lead = manager.post(url("team_member_lead", pk=world.team.pk, link_pk=rep_link.pk), {"is_lead": "1"})
+    lead = manager.post(
+        url("team_member_lead", pk=world.team.pk, link_pk=rep_link.pk), {"is_lead": "1"}
+    )
     new_link = TeamMembership.objects.get(team=world.team, membership=newcomer)
     removed = manager.post(url("team_member_remove", pk=world.team.pk, link_pk=new_link.pk))
 
@@ -376,7 +406,9 @@ def test_manager_who_is_only_a_plain_member_of_the_team_cannot_manage_it(world, 
     TeamMembershipFactory(team=west, membership=world.members[Role.MANAGER], is_lead=False)
     newcomer = MembershipFactory(org=world.org, role=Role.REP)
 
-    response = clients[Role.MANAGER].post(url("team_member_add", pk=west.pk), {"membership": newcomer.pk})
+    response = clients[Role.MANAGER].post(
+        url("team_member_add", pk=west.pk), {"membership": newcomer.pk}
+    )
 
     assert response.status_code == 403
     assert not TeamMembership.objects.filter(team=west, membership=newcomer).exists()
@@ -386,7 +418,9 @@ def test_rep_cannot_manage_their_own_teams_people(world, clients):
     newcomer = MembershipFactory(org=world.org, role=Role.REP)
     link = TeamMembership.objects.get(team=world.team, membership=world.members[Role.MANAGER])
 
-    added = clients[Role.REP].post(url("team_member_add", pk=world.team.pk), {"membership": newcomer.pk})
+    added = clients[Role.REP].post(
+        url("team_member_add", pk=world.team.pk), {"membership": newcomer.pk}
+    )
     removed = clients[Role.REP].post(url("team_member_remove", pk=world.team.pk, link_pk=link.pk))
 
     assert (added.status_code, removed.status_code) == (403, 403)
@@ -407,7 +441,9 @@ def test_non_admin_cannot_create_teams(world, clients, role):
 
 def test_rep_cannot_edit_a_team(world, clients):
     assert clients[Role.REP].get(url("team_edit", pk=world.team.pk)).status_code == 403
-    response = clients[Role.REP].post(url("team_edit", pk=world.team.pk), team_data(name="Hijacked"))
+    response = clients[Role.REP].post(
+        url("team_edit", pk=world.team.pk), team_data(name="Hijacked")
+    )
 
     assert response.status_code == 403
     world.team.refresh_from_db()
@@ -443,7 +479,11 @@ def test_rep_cannot_archive_or_restore_a_team(world, clients):
 )
 def test_other_orgs_team_is_not_found_under_acme(world, clients, name):
     path = url(name, pk=world.other_team.pk)
-    method = clients[Role.ADMIN].get if name in ("team_detail", "team_edit") else clients[Role.ADMIN].post
+    method = (
+        clients[Role.ADMIN].get
+        if name in ("team_detail", "team_edit")
+        else clients[Role.ADMIN].post
+    )
 
     response = method(path)
 
@@ -455,7 +495,9 @@ def test_other_orgs_team_is_not_found_under_acme(world, clients, name):
 def test_other_orgs_team_link_cannot_be_removed_under_acme(world, clients):
     link = TeamMembership.objects.get(team=world.other_team)
 
-    response = clients[Role.ADMIN].post(url("team_member_remove", pk=world.other_team.pk, link_pk=link.pk))
+    response = clients[Role.ADMIN].post(
+        url("team_member_remove", pk=world.other_team.pk, link_pk=link.pk)
+    )
 
     assert response.status_code == 404
     assert TeamMembership.objects.filter(pk=link.pk).exists()
@@ -464,6 +506,13 @@ def test_other_orgs_team_link_cannot_be_removed_under_acme(world, clients):
 # --- history -----------------------------------------------------------------------------
 
 HISTORY_HEADER = '<div class="card-header">History</div>'
+
+
+def history_entries(content: str) -> list[str]:
+    """The text of each entry in the page's history card, newest first."""
+    section = content.split(HISTORY_HEADER, 1)[1].split("</section>", 1)[0]
+    items = section.split('<li class="list-group-item">')[1:]
+    return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items]
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.LEADER])
@@ -475,9 +524,18 @@ def test_team_history_is_shown_to_admins_and_leaders(world, clients, role):
     assert response.status_code == 200
     content = response.content.decode()
     assert HISTORY_HEADER in content
-    assert "(archived)" in content
-    assert world.user(Role.ADMIN).display_name in content
-    assert [record.history_type for record in response.context["history"]] == ["~", "+"]
+    newest, oldest = history_entries(content)
+    assert f"changed by {world.user(Role.ADMIN).display_name} (archived)" in newest
+    assert "created by the system" in oldest
+
+
+def test_team_history_lists_what_changed(world, clients):
+    clients[Role.ADMIN].post(url("team_edit", pk=world.team.pk), team_data(name="East Renamed"))
+
+    response = clients[Role.ADMIN].get(url("team_detail", pk=world.team.pk))
+
+    (newest, _created) = history_entries(response.content.decode())
+    assert "name: East Sales → East Renamed" in newest
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.REP, Role.MEMBER])
@@ -487,3 +545,21 @@ def test_team_history_is_hidden_from_other_roles(world, clients, role):
     assert response.status_code == 200
     assert "history" not in response.context
     assert HISTORY_HEADER not in response.content.decode()
+
+
+def test_people_of_an_archived_team_cannot_be_changed(world, clients):
+    link = TeamMembership.objects.get(team=world.team, membership=world.members[Role.REP])
+    world.team.archived_at = "2024-01-01T00:00:00Z"
+    world.team.save()
+    admin = clients[Role.ADMIN]
+
+    response = admin.post(
+        url("team_member_lead", pk=world.team.pk, link_pk=link.pk), {"is_lead": "1"}
+    )
+    assert any("archived" in message for message in messages_of(response))
+    link.refresh_from_db()
+    assert link.is_lead is False
+
+    response = admin.post(url("team_member_remove", pk=world.team.pk, link_pk=link.pk))
+    assert any("archived" in message for message in messages_of(response))
+    assert TeamMembership.objects.filter(pk=link.pk).exists()
