@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, Organization, Role, Team, TeamKind, User
 from .models.notifications import WebhookKind
+from .services.tenancy import ORG_SETTING_FIELDS
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -21,16 +22,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 class OrgSettingsForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = [
-            "name",
-            "time_zone",
-            "language",
-            "currency",
-            "fiscal_year_start_month",
-            "anonymity_threshold",
-            "comment_threshold",
-        ]
-
+        fields = list(ORG_SETTING_FIELDS)
         widgets = {"fiscal_year_start_month": forms.Select(choices=[(m, m) for m in range(1, 13)])}
 
 
