@@ -30,6 +30,37 @@ def _leads_team(membership: Membership, team: Team | None) -> bool:
     return team.team_memberships.filter(membership=membership, is_lead=True).exists()
 
 
+def _goal_team_member(membership: Membership, goal: Any) -> bool:
+    from goals.selectors import team_ids_of
+
+    return goal is not None and goal.team_id is not None and goal.team_id in team_ids_of(membership)
+
+
+def _edits_goal(membership: Membership, goal: Any) -> bool:
+    """Leaders and admins edit any goal; managers the goals of their teams (not company goals)."""
+    if membership.role in (Role.ADMIN, Role.LEADER):
+        return True
+    if membership.role != Role.MANAGER or goal is None or goal.level == "company":
+        return False
+    return _goal_team_member(membership, goal)
+
+
+def _records_for_goal(membership: Membership, goal: Any) -> bool:
+    """Measurements: whoever edits the goal, and a rep for their own individual goals."""
+    if _edits_goal(membership, goal):
+        return True
+    return goal is not None and goal.level == "individual" and goal.owner_id == membership.user_id
+
+
+def _checks_in(membership: Membership, goal: Any) -> bool:
+    """The goal's owner writes its weekly check-in."""
+    return goal is not None and goal.owner_id == membership.user_id
+
+
+def _comments_on_checkin(membership: Membership, goal: Any) -> bool:
+    return _edits_goal(membership, goal) or _checks_in(membership, goal)
+
+
 POLICY: dict[str, Rule] = {
     # organisation
     "org.view": ALL_ROLES,
@@ -47,6 +78,15 @@ POLICY: dict[str, Rule] = {
     "member.role.change": ADMIN,
     "member.deactivate": ADMIN,
     "history.view": ADMIN_LEADER,
+    # goals
+    "kpi.manage": ADMIN,
+    "goal.create": frozenset({Role.ADMIN, Role.LEADER, Role.MANAGER}),
+    "goal.create_company": ADMIN_LEADER,
+    "goal.edit": _edits_goal,
+    "goal.measure": _records_for_goal,
+    "goal.checkin": _checks_in,
+    "goal.comment": _comments_on_checkin,
+    "measurement.import": frozenset({Role.ADMIN, Role.LEADER, Role.MANAGER}),
     # platform
     "webhook.deliveries.view": ADMIN,
     "apitoken.manage_own": ALL_ROLES,

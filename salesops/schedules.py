@@ -24,6 +24,14 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {
         "expires_seconds": 50,
         "description": "Send queued work that could not reach the broker when it was created.",
     },
+    "checkin-reminders": {
+        # Hourly at :05: owners of active goals without this week's check-in are reminded
+        # once, from Monday 09:00 in their organisation's time zone.
+        "task": "goals.tasks.checkin_reminders_send",
+        "crontab": {"minute": "5"},
+        "expires_seconds": 3000,
+        "description": "Weekly goal check-in reminders (Monday morning, organisation time).",
+    },
     "housekeeping": {
         # Nightly at 03:15 UTC: delete dispatched outbox rows and old sent webhook deliveries.
         "task": "salesops.tasks.housekeeping",

@@ -4,6 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from goals import api as goals_api
+
 from . import api
 from .forms import EmailAuthenticationForm
 from .views import account, core, members, org, teams
@@ -11,9 +13,14 @@ from .views import account, core, members, org, teams
 router = SimpleRouter()
 router.register("teams", api.TeamViewSet, basename="api-team")
 router.register("members", api.MemberViewSet, basename="api-member")
+router.register("kpis", goals_api.KpiViewSet, basename="api-kpi")
+router.register("goals", goals_api.GoalViewSet, basename="api-goal")
+router.register("measurements", goals_api.MeasurementViewSet, basename="api-measurement")
+router.register("checkins", goals_api.CheckInViewSet, basename="api-checkin")
 
 api_patterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
+    path("goals/smart-check/", goals_api.SmartCheckView.as_view(), name="api-smart-check"),
     *router.urls,
 ]
 
@@ -105,6 +112,7 @@ urlpatterns = [
     path("invitations/<str:token>/", core.invitation_accept, name="invitation_accept"),
     path("accounts/", include(auth_patterns)),
     path("o/<slug:org_slug>/", include(org_patterns)),
+    path("o/<slug:org_slug>/", include("goals.urls")),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

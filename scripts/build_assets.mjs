@@ -14,6 +14,7 @@ const files = [
   ["bootstrap-icons/font/bootstrap-icons.min.css", "bootstrap-icons/bootstrap-icons.min.css"],
   ["bootstrap-icons/font/fonts", "bootstrap-icons/fonts"],
   ["htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"],
+  ["chart.js/dist/chart.umd.min.js", "chartjs/chart.umd.min.js"],
 ];
 
 rmSync(vendor, { recursive: true, force: true });

@@ -89,3 +89,48 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = "test"
     title = factory.Sequence(lambda n: f"Notification {n}")
     created_at = factory.LazyFunction(timezone.now)
+
+
+# --- goals ---------------------------------------------------------------------------------
+
+
+class KpiFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "goals.Kpi"
+
+    org = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"KPI {n}")
+    unit = "count"
+    direction = "higher"
+    aggregation = "sum"
+
+
+class GoalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "goals.Goal"
+
+    org = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Win 10 more deals, goal {n}")
+    statement = "Close 10 more mid-market deals this quarter."
+    scope_segment = "Mid-market"
+    kpi = factory.SubFactory(KpiFactory, org=factory.SelfAttribute("..org"))
+    baseline = 100
+    target = 120
+    start_date = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
+    due_date = factory.LazyAttribute(lambda goal: goal.start_date + timezone.timedelta(days=89))
+    level = "team"
+    team = factory.SubFactory(TeamFactory, org=factory.SelfAttribute("..org"))
+    owner = factory.SubFactory(UserFactory)
+    status = "draft"
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "goals.Measurement"
+
+    org = factory.SubFactory(OrganizationFactory)
+    kpi = factory.SubFactory(KpiFactory, org=factory.SelfAttribute("..org"))
+    team = factory.SubFactory(TeamFactory, org=factory.SelfAttribute("..org"))
+    period_kind = "month"
+    period_start = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
+    value = 10

@@ -61,7 +61,15 @@ def org_create(*, actor: User, slug: str, name: str, **values: Any) -> Organizat
     membership = Membership(org=org, user=actor, role=Role.ADMIN)
     membership.full_clean()
     membership.save()
+    organization_prepare(org=org)
     return org
+
+
+def organization_prepare(*, org: Organization) -> None:
+    """What every new organisation starts with: the built-in KPI catalogue."""
+    from goals.services.kpis import kpis_ensure_builtin  # the goals app builds on this one
+
+    kpis_ensure_builtin(org=org)
 
 
 # --- teams ---------------------------------------------------------------------------

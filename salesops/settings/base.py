@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "salesops",
+    "goals",
 ]
 
 MIDDLEWARE = [
@@ -214,7 +215,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "salesops.settings.base.LANGUAGES"},
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "salesops.settings.base.LANGUAGES",
+        "GoalLevelEnum": "goals.models.GoalLevel",
+        "SmartLevelEnum": ["pass", "warn", "fail"],
+    },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
 }

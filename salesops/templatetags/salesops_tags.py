@@ -16,3 +16,9 @@ def bootstrap(field: BoundField) -> SafeString:
         css += " is-invalid"
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.filter
+def get_item(mapping: dict, key: object) -> object:  # type: ignore[type-arg]
+    """`{{ metrics|get_item:goal.pk }}`: look a key up in a dict from the view."""
+    return mapping.get(key) if mapping else None

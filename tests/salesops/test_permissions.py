@@ -27,8 +27,12 @@ EXPECTED: dict[str, set[str]] = {
     "history.view": {A, L},
     "webhook.deliveries.view": {A},
     "apitoken.manage_own": EVERYONE,
+    "kpi.manage": {A},
+    "goal.create": {A, L, M},
+    "goal.create_company": {A, L},
+    "measurement.import": {A, L, M},
 }
-OBJECT_RULES = {"team.members.manage"}
+OBJECT_RULES = {"team.members.manage", "goal.edit", "goal.measure", "goal.checkin", "goal.comment"}
 
 
 def test_matrix_names_every_action_of_the_policy():

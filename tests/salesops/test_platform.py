@@ -120,7 +120,8 @@ def test_catalogue_is_up_to_date_with_the_source(tmp_path):
     import shutil
     import sys
 
-    for folder in ("salesops", "templates", "locale"):
+    apps = [path.name for path in ROOT.iterdir() if (path / "apps.py").exists()]
+    for folder in (*apps, "templates", "locale"):
         shutil.copytree(
             ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
         )

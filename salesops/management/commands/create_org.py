@@ -42,6 +42,7 @@ class Command(BaseCommand):
                 "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
             ) from error
         org.save()
+        tenancy.organization_prepare(org=org)
         email = options["admin_email"].strip().lower()
         user = User.objects.filter(email__iexact=email).first()
         if user is not None:

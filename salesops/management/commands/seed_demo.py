@@ -3,6 +3,8 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from goals.demo import seed_goals
+from goals.services.kpis import kpis_ensure_builtin
 from salesops.models import Membership, Organization, Role, Team, TeamKind, TeamMembership, User
 
 DEMO_PASSWORD = "salesops-demo"  # noqa: S105 - documented demo login, local use only
@@ -75,6 +77,7 @@ class Command(BaseCommand):
                 archived_at=None,
                 defaults={"kind": kind, "parent": teams.get(parent)},
             )
+        people = {}
         for email, display_name, role, team_name, is_lead, language in PEOPLE:
             user = User.objects.filter(email=email).first()
             if user is None:
@@ -93,6 +96,10 @@ class Command(BaseCommand):
             TeamMembership.objects.get_or_create(
                 team=teams[team_name], membership=membership, defaults={"is_lead": is_lead}
             )
+            people.setdefault(role, user)
+            if email.startswith("service@"):
+                people["service"] = user
+        seed_goals(org=org, teams=teams, people=people)
         # A second organisation shows the org switcher: the sales ops admin also works there.
         other, _ = Organization.objects.get_or_create(
             slug="demo-intl",
@@ -103,6 +110,7 @@ class Command(BaseCommand):
         Team.objects.get_or_create(
             org=other, name="Export Sales", archived_at=None, defaults={"kind": TeamKind.SALES}
         )
+        kpis_ensure_builtin(org=other)
 
         self.stdout.write(self.style.SUCCESS("Demo organisation ready: /o/demo/"))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")

@@ -1,0 +1,1 @@
+"""Every write of the goals app; one module per concern."""
