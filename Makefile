@@ -54,7 +54,8 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy salesops/services salesops/selectors.py salesops/permissions.py salesops/webhook_formats.py
+	$(BIN)/mypy salesops/services salesops/selectors.py salesops/permissions.py salesops/webhook_formats.py \
+		goals/services goals/selectors.py goals/smart.py goals/progress.py goals/metrics.py goals/importing.py goals/periods.py
 
 test: install assets compilemessages lint typecheck
 	DJANGO_SETTINGS_MODULE=salesops.settings.test $(BIN)/pytest

@@ -128,7 +128,8 @@ def checkins_for(*, goal: Goal) -> QuerySet[CheckIn]:
 
 def measurements_for(*, goal: Goal) -> QuerySet[Measurement]:
     kpi = goal.kpi
-    kpi_ids = [kpi.numerator_id, kpi.denominator_id] if kpi.is_ratio else [kpi.pk]
+    parts = [kpi.numerator_id, kpi.denominator_id] if kpi.is_ratio else [kpi.pk]
+    kpi_ids = [pk for pk in parts if pk is not None]
     measurements = Measurement.objects.for_org(goal.org).filter(
         kpi_id__in=kpi_ids,
         period_start__gte=month_start(goal.start_date),
@@ -527,7 +528,7 @@ def goal_tree(*, goals: list[Goal], metrics: dict[int, GoalMetrics]) -> list[Tre
     for goal in goals:
         parent = goal.parent_id if goal.parent_id in ids else None
         children.setdefault(parent, []).append(goal)
-    order = {GoalLevel.COMPANY: 0, GoalLevel.TEAM: 1, GoalLevel.INDIVIDUAL: 2}
+    order: dict[str, int] = {GoalLevel.COMPANY: 0, GoalLevel.TEAM: 1, GoalLevel.INDIVIDUAL: 2}
     for siblings in children.values():
         siblings.sort(key=lambda g: (order.get(g.level, 3), g.title))
 

@@ -8,319 +8,1097 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('salesops', '0001_initial'),
+        ("salesops", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CheckIn',
+            name="CheckIn",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week_start', models.DateField(help_text="Monday of the week, in the organisation's time zone.")),
-                ('confidence', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)], verbose_name='confidence')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "week_start",
+                    models.DateField(
+                        help_text="Monday of the week, in the organisation's time zone."
+                    ),
+                ),
+                (
+                    "confidence",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="confidence",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-week_start'],
+                "ordering": ["-week_start"],
             },
         ),
         migrations.CreateModel(
-            name='CheckInComment',
+            name="CheckInComment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(verbose_name='comment')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('checkin', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='goals.checkin')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="comment")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "checkin",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="goals.checkin",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Goal',
+            name="Goal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('statement', models.TextField(blank=True, help_text='What exactly changes, for whom, measured how.', verbose_name='specific statement')),
-                ('scope_channel', models.CharField(blank=True, max_length=120, verbose_name='channel')),
-                ('scope_product', models.CharField(blank=True, max_length=120, verbose_name='product')),
-                ('scope_segment', models.CharField(blank=True, max_length=120, verbose_name='customer segment')),
-                ('baseline', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True, verbose_name='baseline')),
-                ('target', models.DecimalField(decimal_places=4, max_digits=16, verbose_name='target')),
-                ('start_date', models.DateField(verbose_name='start date')),
-                ('due_date', models.DateField(verbose_name='due date')),
-                ('level', models.CharField(choices=[('company', 'Company'), ('team', 'Team'), ('individual', 'Individual')], default='team', max_length=12, verbose_name='level')),
-                ('weight', models.DecimalField(decimal_places=2, default=1, help_text="How much this goal counts in its parent's roll-up.", max_digits=6, validators=[django.core.validators.MinValueValidator(0)], verbose_name='contribution weight')),
-                ('contribution', models.TextField(blank=True, help_text="When the KPI differs from the parent goal's.", verbose_name='how it contributes')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active'), ('achieved', 'Achieved'), ('missed', 'Missed'), ('cancelled', 'Cancelled')], default='draft', max_length=10, verbose_name='status')),
-                ('activation_reason', models.TextField(blank=True, verbose_name='reason for activating over SMART warnings')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='goals', to='salesops.organization')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_goals', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='goals.goal', verbose_name='parent goal')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='goals', to='salesops.team', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "statement",
+                    models.TextField(
+                        blank=True,
+                        help_text="What exactly changes, for whom, measured how.",
+                        verbose_name="specific statement",
+                    ),
+                ),
+                (
+                    "scope_channel",
+                    models.CharField(blank=True, max_length=120, verbose_name="channel"),
+                ),
+                (
+                    "scope_product",
+                    models.CharField(blank=True, max_length=120, verbose_name="product"),
+                ),
+                (
+                    "scope_segment",
+                    models.CharField(blank=True, max_length=120, verbose_name="customer segment"),
+                ),
+                (
+                    "baseline",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="baseline",
+                    ),
+                ),
+                (
+                    "target",
+                    models.DecimalField(decimal_places=4, max_digits=16, verbose_name="target"),
+                ),
+                ("start_date", models.DateField(verbose_name="start date")),
+                ("due_date", models.DateField(verbose_name="due date")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("company", "Company"),
+                            ("team", "Team"),
+                            ("individual", "Individual"),
+                        ],
+                        default="team",
+                        max_length=12,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "weight",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=1,
+                        help_text="How much this goal counts in its parent's roll-up.",
+                        max_digits=6,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="contribution weight",
+                    ),
+                ),
+                (
+                    "contribution",
+                    models.TextField(
+                        blank=True,
+                        help_text="When the KPI differs from the parent goal's.",
+                        verbose_name="how it contributes",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("active", "Active"),
+                            ("achieved", "Achieved"),
+                            ("missed", "Missed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "activation_reason",
+                    models.TextField(
+                        blank=True, verbose_name="reason for activating over SMART warnings"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="goals",
+                        to="salesops.organization",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_goals",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="goals.goal",
+                        verbose_name="parent goal",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="goals",
+                        to="salesops.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'goal',
-                'verbose_name_plural': 'goals',
-                'ordering': ['due_date', 'title'],
+                "verbose_name": "goal",
+                "verbose_name_plural": "goals",
+                "ordering": ["due_date", "title"],
             },
         ),
         migrations.AddField(
-            model_name='checkin',
-            name='goal',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checkins', to='goals.goal'),
+            model_name="checkin",
+            name="goal",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="checkins",
+                to="goals.goal",
+            ),
         ),
         migrations.CreateModel(
-            name='GoalPolicy',
+            name="GoalPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at_risk_gap', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='at risk when behind expected progress by (points)')),
-                ('off_track_gap', models.PositiveSmallIntegerField(default=25, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='off track when behind expected progress by (points)')),
-                ('planning_horizon_months', models.PositiveSmallIntegerField(default=18, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(60)], verbose_name='planning horizon (months)')),
-                ('org', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='goal_policy', to='salesops.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "at_risk_gap",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="at risk when behind expected progress by (points)",
+                    ),
+                ),
+                (
+                    "off_track_gap",
+                    models.PositiveSmallIntegerField(
+                        default=25,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="off track when behind expected progress by (points)",
+                    ),
+                ),
+                (
+                    "planning_horizon_months",
+                    models.PositiveSmallIntegerField(
+                        default=18,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(60),
+                        ],
+                        verbose_name="planning horizon (months)",
+                    ),
+                ),
+                (
+                    "org",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="goal_policy",
+                        to="salesops.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalGoalPolicy',
+            name="HistoricalGoalPolicy",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('at_risk_gap', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='at risk when behind expected progress by (points)')),
-                ('off_track_gap', models.PositiveSmallIntegerField(default=25, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='off track when behind expected progress by (points)')),
-                ('planning_horizon_months', models.PositiveSmallIntegerField(default=18, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(60)], verbose_name='planning horizon (months)')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('org', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='salesops.organization')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "at_risk_gap",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="at risk when behind expected progress by (points)",
+                    ),
+                ),
+                (
+                    "off_track_gap",
+                    models.PositiveSmallIntegerField(
+                        default=25,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="off track when behind expected progress by (points)",
+                    ),
+                ),
+                (
+                    "planning_horizon_months",
+                    models.PositiveSmallIntegerField(
+                        default=18,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(60),
+                        ],
+                        verbose_name="planning horizon (months)",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="salesops.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical goal policy',
-                'verbose_name_plural': 'historical goal policys',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical goal policy",
+                "verbose_name_plural": "historical goal policys",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Kpi',
+            name="Kpi",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(blank=True, help_text='Set for built-in KPIs.', max_length=60)),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('unit', models.CharField(choices=[('count', 'Count'), ('currency', 'Currency'), ('percent', 'Percent'), ('days', 'Days'), ('hours', 'Hours'), ('ratio', 'Ratio')], max_length=10, verbose_name='unit')),
-                ('direction', models.CharField(choices=[('higher', 'Higher is better'), ('lower', 'Lower is better')], default='higher', max_length=10, verbose_name='direction')),
-                ('aggregation', models.CharField(choices=[('sum', 'Sum'), ('average', 'Average'), ('last', 'Last value'), ('ratio', 'Ratio of two KPIs')], default='sum', max_length=10, verbose_name='aggregation')),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('denominator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='goals.kpi', verbose_name='denominator')),
-                ('numerator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='goals.kpi', verbose_name='numerator')),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='kpis', to='salesops.organization')),
-                ('owning_team', models.ForeignKey(blank=True, help_text='For cross-department KPIs, the team that delivers the number.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_kpis', to='salesops.team', verbose_name='owning team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(blank=True, help_text="Set for built-in KPIs.", max_length=60),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("count", "Count"),
+                            ("currency", "Currency"),
+                            ("percent", "Percent"),
+                            ("days", "Days"),
+                            ("hours", "Hours"),
+                            ("ratio", "Ratio"),
+                        ],
+                        max_length=10,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("higher", "Higher is better"), ("lower", "Lower is better")],
+                        default="higher",
+                        max_length=10,
+                        verbose_name="direction",
+                    ),
+                ),
+                (
+                    "aggregation",
+                    models.CharField(
+                        choices=[
+                            ("sum", "Sum"),
+                            ("average", "Average"),
+                            ("last", "Last value"),
+                            ("ratio", "Ratio of two KPIs"),
+                        ],
+                        default="sum",
+                        max_length=10,
+                        verbose_name="aggregation",
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "denominator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="goals.kpi",
+                        verbose_name="denominator",
+                    ),
+                ),
+                (
+                    "numerator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="goals.kpi",
+                        verbose_name="numerator",
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="kpis",
+                        to="salesops.organization",
+                    ),
+                ),
+                (
+                    "owning_team",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="For cross-department KPIs, the team that delivers the number.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_kpis",
+                        to="salesops.team",
+                        verbose_name="owning team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'KPI',
-                'verbose_name_plural': 'KPIs',
-                'ordering': ['name'],
+                "verbose_name": "KPI",
+                "verbose_name_plural": "KPIs",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalKpi',
+            name="HistoricalKpi",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('key', models.SlugField(blank=True, help_text='Set for built-in KPIs.', max_length=60)),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('unit', models.CharField(choices=[('count', 'Count'), ('currency', 'Currency'), ('percent', 'Percent'), ('days', 'Days'), ('hours', 'Hours'), ('ratio', 'Ratio')], max_length=10, verbose_name='unit')),
-                ('direction', models.CharField(choices=[('higher', 'Higher is better'), ('lower', 'Lower is better')], default='higher', max_length=10, verbose_name='direction')),
-                ('aggregation', models.CharField(choices=[('sum', 'Sum'), ('average', 'Average'), ('last', 'Last value'), ('ratio', 'Ratio of two KPIs')], default='sum', max_length=10, verbose_name='aggregation')),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('org', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='salesops.organization')),
-                ('owning_team', models.ForeignKey(blank=True, db_constraint=False, help_text='For cross-department KPIs, the team that delivers the number.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='salesops.team', verbose_name='owning team')),
-                ('denominator', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='goals.kpi', verbose_name='denominator')),
-                ('numerator', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='goals.kpi', verbose_name='numerator')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(blank=True, help_text="Set for built-in KPIs.", max_length=60),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("count", "Count"),
+                            ("currency", "Currency"),
+                            ("percent", "Percent"),
+                            ("days", "Days"),
+                            ("hours", "Hours"),
+                            ("ratio", "Ratio"),
+                        ],
+                        max_length=10,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("higher", "Higher is better"), ("lower", "Lower is better")],
+                        default="higher",
+                        max_length=10,
+                        verbose_name="direction",
+                    ),
+                ),
+                (
+                    "aggregation",
+                    models.CharField(
+                        choices=[
+                            ("sum", "Sum"),
+                            ("average", "Average"),
+                            ("last", "Last value"),
+                            ("ratio", "Ratio of two KPIs"),
+                        ],
+                        default="sum",
+                        max_length=10,
+                        verbose_name="aggregation",
+                    ),
+                ),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="salesops.organization",
+                    ),
+                ),
+                (
+                    "owning_team",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="For cross-department KPIs, the team that delivers the number.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="salesops.team",
+                        verbose_name="owning team",
+                    ),
+                ),
+                (
+                    "denominator",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="goals.kpi",
+                        verbose_name="denominator",
+                    ),
+                ),
+                (
+                    "numerator",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="goals.kpi",
+                        verbose_name="numerator",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical KPI',
-                'verbose_name_plural': 'historical KPIs',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical KPI",
+                "verbose_name_plural": "historical KPIs",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalGoal',
+            name="HistoricalGoal",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('statement', models.TextField(blank=True, help_text='What exactly changes, for whom, measured how.', verbose_name='specific statement')),
-                ('scope_channel', models.CharField(blank=True, max_length=120, verbose_name='channel')),
-                ('scope_product', models.CharField(blank=True, max_length=120, verbose_name='product')),
-                ('scope_segment', models.CharField(blank=True, max_length=120, verbose_name='customer segment')),
-                ('baseline', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True, verbose_name='baseline')),
-                ('target', models.DecimalField(decimal_places=4, max_digits=16, verbose_name='target')),
-                ('start_date', models.DateField(verbose_name='start date')),
-                ('due_date', models.DateField(verbose_name='due date')),
-                ('level', models.CharField(choices=[('company', 'Company'), ('team', 'Team'), ('individual', 'Individual')], default='team', max_length=12, verbose_name='level')),
-                ('weight', models.DecimalField(decimal_places=2, default=1, help_text="How much this goal counts in its parent's roll-up.", max_digits=6, validators=[django.core.validators.MinValueValidator(0)], verbose_name='contribution weight')),
-                ('contribution', models.TextField(blank=True, help_text="When the KPI differs from the parent goal's.", verbose_name='how it contributes')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active'), ('achieved', 'Achieved'), ('missed', 'Missed'), ('cancelled', 'Cancelled')], default='draft', max_length=10, verbose_name='status')),
-                ('activation_reason', models.TextField(blank=True, verbose_name='reason for activating over SMART warnings')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('org', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='salesops.organization')),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='goals.goal', verbose_name='parent goal')),
-                ('team', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='salesops.team', verbose_name='team')),
-                ('kpi', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='goals.kpi', verbose_name='KPI')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "statement",
+                    models.TextField(
+                        blank=True,
+                        help_text="What exactly changes, for whom, measured how.",
+                        verbose_name="specific statement",
+                    ),
+                ),
+                (
+                    "scope_channel",
+                    models.CharField(blank=True, max_length=120, verbose_name="channel"),
+                ),
+                (
+                    "scope_product",
+                    models.CharField(blank=True, max_length=120, verbose_name="product"),
+                ),
+                (
+                    "scope_segment",
+                    models.CharField(blank=True, max_length=120, verbose_name="customer segment"),
+                ),
+                (
+                    "baseline",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="baseline",
+                    ),
+                ),
+                (
+                    "target",
+                    models.DecimalField(decimal_places=4, max_digits=16, verbose_name="target"),
+                ),
+                ("start_date", models.DateField(verbose_name="start date")),
+                ("due_date", models.DateField(verbose_name="due date")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("company", "Company"),
+                            ("team", "Team"),
+                            ("individual", "Individual"),
+                        ],
+                        default="team",
+                        max_length=12,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "weight",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=1,
+                        help_text="How much this goal counts in its parent's roll-up.",
+                        max_digits=6,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="contribution weight",
+                    ),
+                ),
+                (
+                    "contribution",
+                    models.TextField(
+                        blank=True,
+                        help_text="When the KPI differs from the parent goal's.",
+                        verbose_name="how it contributes",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("active", "Active"),
+                            ("achieved", "Achieved"),
+                            ("missed", "Missed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "activation_reason",
+                    models.TextField(
+                        blank=True, verbose_name="reason for activating over SMART warnings"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="salesops.organization",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="goals.goal",
+                        verbose_name="parent goal",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="salesops.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "kpi",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="goals.kpi",
+                        verbose_name="KPI",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical goal',
-                'verbose_name_plural': 'historical goals',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical goal",
+                "verbose_name_plural": "historical goals",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='goal',
-            name='kpi',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='goals', to='goals.kpi', verbose_name='KPI'),
+            model_name="goal",
+            name="kpi",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="goals",
+                to="goals.kpi",
+                verbose_name="KPI",
+            ),
         ),
         migrations.CreateModel(
-            name='Measurement',
+            name="Measurement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_kind', models.CharField(choices=[('day', 'Day'), ('week', 'Week'), ('month', 'Month')], default='month', max_length=5)),
-                ('period_start', models.DateField()),
-                ('value', models.DecimalField(decimal_places=4, max_digits=18)),
-                ('source', models.CharField(choices=[('manual', 'Manual'), ('import', 'Import'), ('api', 'API')], default='manual', max_length=10)),
-                ('external_id', models.CharField(blank=True, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('kpi', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measurements', to='goals.kpi')),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measurements', to='salesops.organization')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='measurements', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='measurements', to='salesops.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "period_kind",
+                    models.CharField(
+                        choices=[("day", "Day"), ("week", "Week"), ("month", "Month")],
+                        default="month",
+                        max_length=5,
+                    ),
+                ),
+                ("period_start", models.DateField()),
+                ("value", models.DecimalField(decimal_places=4, max_digits=18)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("manual", "Manual"), ("import", "Import"), ("api", "API")],
+                        default="manual",
+                        max_length=10,
+                    ),
+                ),
+                ("external_id", models.CharField(blank=True, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "kpi",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measurements",
+                        to="goals.kpi",
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measurements",
+                        to="salesops.organization",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="measurements",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="measurements",
+                        to="salesops.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-period_start', '-pk'],
+                "ordering": ["-period_start", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='MeasurementImport',
+            name="MeasurementImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=255)),
-                ('content', models.BinaryField()),
-                ('encoding', models.CharField(blank=True, max_length=20)),
-                ('period_kind', models.CharField(choices=[('day', 'Day'), ('week', 'Week'), ('month', 'Month')], default='month', max_length=5)),
-                ('mapping', models.JSONField(default=dict)),
-                ('status', models.CharField(choices=[('uploaded', 'Uploaded'), ('queued', 'Queued'), ('running', 'Importing'), ('done', 'Done'), ('failed', 'Failed')], default='uploaded', max_length=10)),
-                ('total_rows', models.PositiveIntegerField(default=0)),
-                ('processed_rows', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('goal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='goals.goal')),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measurement_imports', to='salesops.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255)),
+                ("content", models.BinaryField()),
+                ("encoding", models.CharField(blank=True, max_length=20)),
+                (
+                    "period_kind",
+                    models.CharField(
+                        choices=[("day", "Day"), ("week", "Week"), ("month", "Month")],
+                        default="month",
+                        max_length=5,
+                    ),
+                ),
+                ("mapping", models.JSONField(default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "Uploaded"),
+                            ("queued", "Queued"),
+                            ("running", "Importing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="uploaded",
+                        max_length=10,
+                    ),
+                ),
+                ("total_rows", models.PositiveIntegerField(default=0)),
+                ("processed_rows", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imports",
+                        to="goals.goal",
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measurement_imports",
+                        to="salesops.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='CheckInReminder',
+            name="CheckInReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week_start', models.DateField()),
-                ('sent_at', models.DateTimeField(auto_now_add=True)),
-                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='goals.goal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week_start", models.DateField()),
+                ("sent_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="goals.goal",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(models.F('goal'), models.F('week_start'), name='checkin_reminder_once_per_week')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("goal"),
+                        models.F("week_start"),
+                        name="checkin_reminder_once_per_week",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='checkin',
-            constraint=models.UniqueConstraint(models.F('goal'), models.F('week_start'), name='checkin_one_per_goal_week'),
+            model_name="checkin",
+            constraint=models.UniqueConstraint(
+                models.F("goal"), models.F("week_start"), name="checkin_one_per_goal_week"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checkin',
-            constraint=models.CheckConstraint(condition=models.Q(('confidence__lte', 10)), name='checkin_confidence_range'),
+            model_name="checkin",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("confidence__lte", 10)), name="checkin_confidence_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='goalpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('off_track_gap__gt', models.F('at_risk_gap'))), name='policy_gaps_ordered'),
+            model_name="goalpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("off_track_gap__gt", models.F("at_risk_gap"))),
+                name="policy_gaps_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='kpi',
-            constraint=models.UniqueConstraint(models.F('org'), models.F('key'), condition=models.Q(('key', ''), _negated=True), name='kpi_builtin_key_unique'),
+            model_name="kpi",
+            constraint=models.UniqueConstraint(
+                models.F("org"),
+                models.F("key"),
+                condition=models.Q(("key", ""), _negated=True),
+                name="kpi_builtin_key_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='kpi',
-            constraint=models.UniqueConstraint(models.F('org'), models.F('name'), condition=models.Q(('archived_at__isnull', True)), name='kpi_name_unique_among_active', violation_error_message='A KPI with this name already exists.'),
+            model_name="kpi",
+            constraint=models.UniqueConstraint(
+                models.F("org"),
+                models.F("name"),
+                condition=models.Q(("archived_at__isnull", True)),
+                name="kpi_name_unique_among_active",
+                violation_error_message="A KPI with this name already exists.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='kpi',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('aggregation', 'ratio'), ('numerator__isnull', False), ('denominator__isnull', False)), models.Q(models.Q(('aggregation', 'ratio'), _negated=True), ('numerator__isnull', True), ('denominator__isnull', True)), _connector='OR'), name='kpi_ratio_has_both_parts'),
+            model_name="kpi",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("aggregation", "ratio"),
+                        ("numerator__isnull", False),
+                        ("denominator__isnull", False),
+                    ),
+                    models.Q(
+                        models.Q(("aggregation", "ratio"), _negated=True),
+                        ("numerator__isnull", True),
+                        ("denominator__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="kpi_ratio_has_both_parts",
+            ),
         ),
         migrations.AddIndex(
-            model_name='goal',
-            index=models.Index(fields=['org', 'status'], name='goals_goal_org_id_9fd62c_idx'),
+            model_name="goal",
+            index=models.Index(fields=["org", "status"], name="goals_goal_org_id_9fd62c_idx"),
         ),
         migrations.AddIndex(
-            model_name='goal',
-            index=models.Index(fields=['org', 'team'], name='goals_goal_org_id_fabc92_idx'),
+            model_name="goal",
+            index=models.Index(fields=["org", "team"], name="goals_goal_org_id_fabc92_idx"),
         ),
         migrations.AddIndex(
-            model_name='goal',
-            index=models.Index(fields=['org', 'owner'], name='goals_goal_org_id_7158ea_idx'),
+            model_name="goal",
+            index=models.Index(fields=["org", "owner"], name="goals_goal_org_id_7158ea_idx"),
         ),
         migrations.AddConstraint(
-            model_name='goal',
-            constraint=models.CheckConstraint(condition=models.Q(('due_date__gt', models.F('start_date'))), name='goal_due_after_start'),
+            model_name="goal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("due_date__gt", models.F("start_date"))),
+                name="goal_due_after_start",
+            ),
         ),
         migrations.AddIndex(
-            model_name='measurement',
-            index=models.Index(fields=['org', 'kpi', 'period_start'], name='goals_measu_org_id_b8afff_idx'),
+            model_name="measurement",
+            index=models.Index(
+                fields=["org", "kpi", "period_start"], name="goals_measu_org_id_b8afff_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='measurement',
-            index=models.Index(fields=['org', 'updated_at'], name='goals_measu_org_id_5f1a18_idx'),
+            model_name="measurement",
+            index=models.Index(fields=["org", "updated_at"], name="goals_measu_org_id_5f1a18_idx"),
         ),
         migrations.AddConstraint(
-            model_name='measurement',
-            constraint=models.UniqueConstraint(models.F('org'), models.F('source'), models.F('external_id'), condition=models.Q(('external_id', ''), _negated=True), name='measurement_external_id_unique'),
+            model_name="measurement",
+            constraint=models.UniqueConstraint(
+                models.F("org"),
+                models.F("source"),
+                models.F("external_id"),
+                condition=models.Q(("external_id", ""), _negated=True),
+                name="measurement_external_id_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='measurement',
-            constraint=models.CheckConstraint(condition=models.Q(('team__isnull', False), ('owner__isnull', False), _connector='OR'), name='measurement_has_team_or_owner'),
+            model_name="measurement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("team__isnull", False), ("owner__isnull", False), _connector="OR"
+                ),
+                name="measurement_has_team_or_owner",
+            ),
         ),
     ]

@@ -43,9 +43,10 @@ def _check_relations(*, org: Organization, goal: Goal) -> None:
         errors["kpi"] = _("Choose a KPI of this organisation.")
     elif goal.kpi_id and goal.kpi.archived_at and goal.status not in CLOSED:
         errors["kpi"] = _("This KPI is archived.")
-    if goal.team_id and goal.team.org_id != org.pk:
+    team = goal.team if goal.team_id else None
+    if team is not None and team.org_id != org.pk:
         errors["team"] = _("Choose a team of this organisation.")
-    elif goal.team_id and goal.team.is_archived:
+    elif team is not None and team.is_archived:
         errors["team"] = _("This team is archived.")
     if goal.level in (GoalLevel.TEAM, GoalLevel.INDIVIDUAL) and not goal.team_id:
         errors["team"] = _("A team or individual goal needs a team.")
@@ -54,8 +55,8 @@ def _check_relations(*, org: Organization, goal: Goal) -> None:
         and not Membership.objects.for_org(org).active().filter(user_id=goal.owner_id).exists()
     ):
         errors["owner"] = _("The owner must be an active member of this organisation.")
-    if goal.parent_id:
-        parent = goal.parent
+    parent = goal.parent if goal.parent_id else None
+    if parent is not None:
         if parent.org_id != org.pk:
             errors["parent"] = _("Choose a goal of this organisation.")
         else:
@@ -120,8 +121,9 @@ def _differs(old: Any, new: Any) -> bool:
 
 @transaction.atomic
 def goal_activate(*, actor: User, goal: Goal, reason: str = "", today: date | None = None) -> Goal:
+    # Lock only the goal row: PostgreSQL cannot lock the nullable side of the team and parent joins.
     goal = (
-        Goal.objects.select_for_update()
+        Goal.objects.select_for_update(of=("self",))
         .select_related("kpi", "team", "parent__kpi")
         .get(pk=goal.pk)
     )

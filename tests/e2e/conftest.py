@@ -2,12 +2,28 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 from ..conftest import need_service
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the
 # tests make around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+class SingleThreadedServer(WSGIServer):
+    """Serves one request at a time, on the connection the test shares with it."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The in-memory SQLite test database is one connection shared with the live server;
+    # a single-threaded server keeps the browser's parallel requests from colliding on it.
+    LiveServerThread.server_class = SingleThreadedServer
 
 CHROMIUM_FLAGS = [
     "--headless=new",
