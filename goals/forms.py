@@ -7,7 +7,17 @@ from django.utils.translation import gettext_lazy as _
 from salesops.models import Membership, Team
 from salesops.permissions import can
 
-from .models import Aggregation, Direction, Goal, GoalLevel, GoalStatus, Kpi, PeriodKind, Unit
+from .models import (
+    Aggregation,
+    Direction,
+    Goal,
+    GoalLevel,
+    GoalPolicy,
+    GoalStatus,
+    Kpi,
+    PeriodKind,
+    Unit,
+)
 
 User = get_user_model()
 
@@ -239,3 +249,18 @@ class CloseForm(forms.Form):
         label=_("Close as"),
     )
     reason = forms.CharField(label=_("Note"), required=False)
+
+
+class GoalPolicyForm(forms.ModelForm):
+    class Meta:
+        model = GoalPolicy
+        fields = ["at_risk_gap", "off_track_gap", "planning_horizon_months"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        at_risk, off_track = data.get("at_risk_gap"), data.get("off_track_gap")
+        if at_risk is not None and off_track is not None and off_track <= at_risk:
+            self.add_error(
+                "off_track_gap", _("“Off track” must start further behind than “at risk”.")
+            )
+        return data

@@ -27,6 +27,7 @@ urlpatterns = [
         goals.checkin_comment,
         name="checkin_comment",
     ),
+    path("goals/settings/", kpis.goal_policy_edit, name="goal_policy"),
     path("kpis/", kpis.kpi_list, name="kpi_list"),
     path("kpis/new/", kpis.kpi_create, name="kpi_create"),
     path("kpis/<int:pk>/", kpis.kpi_edit, name="kpi_edit"),

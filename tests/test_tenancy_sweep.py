@@ -157,6 +157,7 @@ ORG_URLS: dict[str, Sample] = {
     "goals:measurement_delete": _goal_measurement,
     "goals:checkin_save": _goal,
     "goals:checkin_comment": _goal_checkin,
+    "goals:goal_policy": _none,
     "goals:kpi_list": _none,
     "goals:kpi_create": _none,
     "goals:kpi_edit": _kpi,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from salesops.models import Membership, Organization, Team, User
 
 from ..models import Goal, GoalLevel, GoalStatus, Kpi
-from ..selectors import GoalValues, goal_values, smart_report_for
+from ..selectors import GoalValues, goal_values, smart_report_for, suggest_baseline_for
 
 EDITABLE_FIELDS = (
     "title",
@@ -81,6 +81,23 @@ def goal_create(*, actor: User, org: Organization, **values: Any) -> Goal:
     if goal.owner_id is None:
         goal.owner = actor
     _check_relations(org=org, goal=goal)
+    if (
+        goal.baseline is None
+        and goal.kpi_id
+        and goal.start_date
+        and goal.due_date
+        and goal.due_date > goal.start_date
+    ):
+        # Filled in from the last periods of measurements; the manager may type another.
+        goal.baseline = suggest_baseline_for(
+            org=org,
+            kpi=goal.kpi,
+            level=goal.level,
+            team=goal.team if goal.team_id else None,
+            owner_id=goal.owner_id,
+            start=goal.start_date,
+            due=goal.due_date,
+        )
     goal.full_clean()
     goal._change_reason = "created"  # type: ignore[attr-defined]
     goal.save()

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from salesops.models import Organization, Team, User
 
 from ..builtin import BUILTIN_KPIS
-from ..models import Aggregation, Kpi
+from ..models import Aggregation, GoalPolicy, Kpi
 
 
 @transaction.atomic
@@ -136,3 +136,21 @@ def kpi_archive(*, actor: User, kpi: Kpi) -> Kpi:
     kpi.archived_at = timezone.now()
     kpi.save()
     return kpi
+
+
+@transaction.atomic
+def goal_policy_update(
+    *,
+    actor: User,
+    org: Organization,
+    at_risk_gap: int,
+    off_track_gap: int,
+    planning_horizon_months: int,
+) -> GoalPolicy:
+
+    policy, _created = GoalPolicy.objects.select_for_update().get_or_create(org=org)
+    policy.at_risk_gap, policy.off_track_gap = at_risk_gap, off_track_gap
+    policy.planning_horizon_months = planning_horizon_months
+    policy.full_clean()
+    policy.save()
+    return policy

@@ -11,7 +11,7 @@ from salesops.permissions import require
 from salesops.views.helpers import apply_errors, render_page
 
 from .. import selectors
-from ..forms import KpiForm
+from ..forms import GoalPolicyForm, KpiForm
 from ..services import kpis
 
 
@@ -79,3 +79,21 @@ def kpi_archive(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("KPI archived."))
     return redirect("goals:kpi_list", org_slug=request.org.slug)
+
+
+def goal_policy_edit(request: HttpRequest) -> HttpResponse:
+    """When a goal counts as at risk or off track, and how far ahead goals may be planned."""
+    require(request.membership, "kpi.manage")
+    policy = selectors.goal_policy(org=request.org)
+    form = GoalPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kpis.goal_policy_update(actor=request.user, org=request.org, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Goal settings saved."))
+            return redirect("goals:goal_policy", org_slug=request.org.slug)
+    return render_page(
+        request, "goals/goal_policy.html", {"form": form}, status=400 if form.errors else 200
+    )
