@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 
 TEAMS = 200
 MEMBERS = 2000
+GOALS = 300
 RUNS = 15
 
 
@@ -54,7 +55,53 @@ def populate() -> tuple[str, str]:
     )
     Membership.objects.create(org=org, user=admin, role=Role.ADMIN)
     _token, secret = api_token_create(user=admin, org=org, name="bench")
+    populate_goals(org, teams, admin)
     return admin.email, secret
+
+
+def populate_goals(org, teams, admin) -> None:  # type: ignore[no-untyped-def]
+    """300 goals on 20 teams and two years of monthly measurements of three KPIs per team."""
+    from datetime import date
+    from decimal import Decimal
+
+    from goals.models import Goal, Kpi, Measurement
+    from goals.periods import add_months
+    from goals.services.kpis import kpis_ensure_builtin
+
+    kpis_ensure_builtin(org=org)
+    kpis = {kpi.key: kpi for kpi in Kpi.objects.for_org(org).exclude(key="")}
+    months = [add_months(date(2024, 12, 1), index) for index in range(24)]
+    Measurement.objects.bulk_create(
+        Measurement(
+            org=org,
+            kpi=kpis[key],
+            team=team,
+            period_kind="month",
+            period_start=month,
+            value=Decimal(100 + index + team_index),
+        )
+        for team_index, team in enumerate(teams[:20])
+        for index, month in enumerate(months)
+        for key in ("new_leads", "deals_won", "revenue")
+    )
+    choices = ["new_leads", "conversion_rate", "revenue"]
+    Goal.objects.bulk_create(
+        Goal(
+            org=org,
+            title=f"Goal {index:03d}: +10% {choices[index % 3]}",
+            scope_segment="Mid-market",
+            kpi=kpis[choices[index % 3]],
+            baseline=Decimal(100),
+            target=Decimal(110),
+            start_date=date(2026, 10, 1),
+            due_date=date(2026, 12, 31),
+            level="team",
+            team=teams[index % 20],
+            owner=admin,
+            status="active",
+        )
+        for index in range(GOALS)
+    )
 
 
 def measure(client: Client, url: str, **headers: str) -> tuple[float, float, int]:
@@ -71,6 +118,12 @@ def measure(client: Client, url: str, **headers: str) -> tuple[float, float, int
     return statistics.median(timings), timings[int(len(timings) * 0.9) - 1], queries
 
 
+def first_goal() -> int:
+    from goals.models import Goal
+
+    return Goal.objects.order_by("pk").values_list("pk", flat=True).first() or 0
+
+
 def main() -> None:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0)
@@ -81,7 +134,7 @@ def main() -> None:
         client = Client()
         client.force_login(User.objects.get(email=email))
         api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        print(f"SalesOps benchmark on {connection.vendor}: {TEAMS} teams, {MEMBERS} members")
+        print(f"SalesOps benchmark on {connection.vendor}: {TEAMS} teams, {MEMBERS} members, {GOALS} goals")
         print(f"each page requested {RUNS} times")
         print(f"{'page':44} {'median ms':>10} {'p90 ms':>8} {'queries':>8}")
         cases = [
@@ -92,6 +145,10 @@ def main() -> None:
             ("member list, last page", client, "/o/bench/members/?page=81"),
             ("API members, page 1", api, "/api/v1/members/"),
             ("API teams, page 1", api, "/api/v1/teams/"),
+            ("goal list, page 1 (with progress)", client, "/o/bench/goals/"),
+            ("goal tree (all 300 goals)", client, "/o/bench/goals/tree/"),
+            ("goal page", client, f"/o/bench/goals/{first_goal()}/"),
+            ("API goals, page 1 (with progress)", api, "/api/v1/goals/"),
         ]
         for label, who, url in cases:
             median, p90, queries = measure(who, url)

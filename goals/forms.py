@@ -125,11 +125,15 @@ class GoalFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         org = membership.org
         self.fields["team"].queryset = Team.objects.for_org(org).active().order_by("name")
-        self.fields["owner"].queryset = User.objects.filter(memberships__org=org).order_by(
-            "display_name"
+        # Only people who own a goal: a list of everyone would slow the page and help nobody.
+        self.fields["owner"].queryset = (
+            User.objects.filter(owned_goals__org=org).distinct().order_by("display_name")
         )
         self.fields["kpi"].queryset = Kpi.objects.for_org(org).active().order_by("name")
         self.fields["kpi"].label_from_instance = lambda kpi: kpi.display_name
+        self.fields["team"].empty_label = _("All teams")
+        self.fields["owner"].empty_label = _("Everyone")
+        self.fields["kpi"].empty_label = _("All KPIs")
 
 
 class KpiForm(forms.ModelForm):

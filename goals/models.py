@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from salesops.models import Organization, Team
@@ -138,7 +139,7 @@ class GoalLevel(models.TextChoices):
 
 class GoalStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("goal status", "Active")
     ACHIEVED = "achieved", _("Achieved")
     MISSED = "missed", _("Missed")
     CANCELLED = "cancelled", _("Cancelled")

@@ -205,7 +205,7 @@ def history_for(obj: Any, limit: int = 50) -> list[HistoryEntry]:
     )
     deltas = [
         newer.diff_against(older).changes if older is not None else []
-        for newer, older in zip(records, [*records[1:], None], strict=True)
+        for newer, older in zip(records, [*records[1:], None], strict=False)
     ][:limit]
     meta = obj._meta
     wanted: dict[Any, set[Any]] = {}
