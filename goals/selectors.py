@@ -286,8 +286,9 @@ def _metrics(goal: Goal, cube: Cube, policy: GoalPolicy, today: date) -> GoalMet
             metrics.actual_series.append(shown)
             if shown is not None:
                 points.append((month + timedelta(days=14), shown))
-        latest = [value for value in metrics.actual_series if value is not None]
-        metrics.actual = latest[-1] if latest else None
+        # The KPI over the goal's period so far: a ratio is Σ numerator ÷ Σ denominator over
+        # all elapsed months, an average averages all their measurements, "last" takes the latest.
+        metrics.actual = cube.value(spec, scope, elapsed) if elapsed else None
         progress_base = baseline if baseline is not None else 0.0
     metrics.progress = progress_math.progress(
         baseline=progress_base, target=target, actual=metrics.actual

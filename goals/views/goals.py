@@ -118,11 +118,11 @@ def goal_create(request: HttpRequest) -> HttpResponse:
     initial = {"owner": request.user.pk, "start_date": timezone.localdate()}
     if request.GET.get("parent"):
         initial["parent"] = request.GET["parent"]
+    if request.POST.get("level") == GoalLevel.COMPANY:
+        require(request.membership, "goal.create_company")
     form = GoalSaveForm(request.POST or None, membership=request.membership, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if data["level"] == GoalLevel.COMPANY:
-            require(request.membership, "goal.create_company")
         try:
             goal = goals.goal_create(actor=request.user, org=request.org, **data)
         except ValidationError as error:
@@ -139,12 +139,12 @@ def goal_create(request: HttpRequest) -> HttpResponse:
 def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     goal = selectors.goal_get(membership=request.membership, pk=pk)
     require(request.membership, "goal.edit", goal)
+    if request.POST.get("level") == GoalLevel.COMPANY and goal.level != GoalLevel.COMPANY:
+        require(request.membership, "goal.create_company")
     form = GoalSaveForm(request.POST or None, instance=goal, membership=request.membership)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason", "")
-        if data["level"] == GoalLevel.COMPANY and goal.level != GoalLevel.COMPANY:
-            require(request.membership, "goal.create_company")
         try:
             goals.goal_update(actor=request.user, goal=goal, reason=reason, **data)
         except ValidationError as error:
