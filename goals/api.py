@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -424,7 +424,7 @@ def _bulk_rows(org: Any, rows: list[Any]) -> list[measurements.BulkRow]:
             )
         )
     if errors:
-        raise ValidationError({"rows": [errors]})  # type: ignore[list-item]
+        raise serializers.ValidationError({"rows": errors})
     return parsed
 
 

@@ -134,3 +134,15 @@ class MeasurementFactory(factory.django.DjangoModelFactory):
     period_kind = "month"
     period_start = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
     value = 10
+
+
+class CheckInFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "goals.CheckIn"
+
+    goal = factory.SubFactory(GoalFactory)
+    author = factory.SelfAttribute("goal.owner")
+    week_start = factory.LazyFunction(
+        lambda: timezone.localdate() - timezone.timedelta(days=timezone.localdate().weekday())
+    )
+    confidence = 7
