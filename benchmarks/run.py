@@ -134,7 +134,9 @@ def main() -> None:
         client = Client()
         client.force_login(User.objects.get(email=email))
         api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        print(f"SalesOps benchmark on {connection.vendor}: {TEAMS} teams, {MEMBERS} members, {GOALS} goals")
+        print(
+            f"SalesOps benchmark on {connection.vendor}: {TEAMS} teams, {MEMBERS} members, {GOALS} goals"
+        )
         print(f"each page requested {RUNS} times")
         print(f"{'page':44} {'median ms':>10} {'p90 ms':>8} {'queries':>8}")
         cases = [
