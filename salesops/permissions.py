@@ -87,6 +87,10 @@ POLICY: dict[str, Rule] = {
     "goal.checkin": _checks_in,
     "goal.comment": _comments_on_checkin,
     "measurement.import": frozenset({Role.ADMIN, Role.LEADER, Role.MANAGER}),
+    # RACI
+    "raci.view": ALL_ROLES,
+    "raci.edit": frozenset({Role.ADMIN, Role.MANAGER}),
+    "raci.settings": ADMIN,
     # platform
     "webhook.deliveries.view": ADMIN,
     "apitoken.manage_own": ALL_ROLES,

@@ -97,6 +97,34 @@ def _goal_checkin(world: World) -> dict[str, Any]:
     return {"pk": goal.pk, "checkin_pk": checkin.pk}
 
 
+def _matrix(world: World) -> dict[str, Any]:
+    from raci.services import matrix_create
+
+    return {"pk": matrix_create(actor=world.user("admin"), org=world.org, title="Hand-off").pk}
+
+
+def _matrix_activity(world: World) -> dict[str, Any]:
+    from raci.services import activity_add, matrix_create
+
+    matrix = matrix_create(actor=world.user("admin"), org=world.org, title="Hand-off")
+    return {
+        "pk": matrix.pk,
+        "activity_pk": activity_add(actor=world.user("admin"), matrix=matrix, name="Call").pk,
+    }
+
+
+def _matrix_participant(world: World) -> dict[str, Any]:
+    from raci.services import matrix_create, participant_add
+
+    matrix = matrix_create(actor=world.user("admin"), org=world.org, title="Hand-off")
+    participant = participant_add(actor=world.user("admin"), matrix=matrix, team=world.team)
+    return {"pk": matrix.pk, "participant_pk": participant.pk}
+
+
+def _matrix_export(world: World) -> dict[str, Any]:
+    return {**_matrix(world), "fmt": "csv"}
+
+
 def _kpi(world: World) -> dict[str, Any]:
     from .factories import KpiFactory
 
@@ -144,6 +172,23 @@ ORG_URLS: dict[str, Sample] = {
     "notification_menu": _none,
     "notification_read_all": _none,
     "notification_open": _notification,
+    "raci:matrix_list": _none,
+    "raci:my_responsibilities": _none,
+    "raci:raci_settings": _none,
+    "raci:matrix_create": _none,
+    "raci:matrix_detail": _matrix,
+    "raci:matrix_edit": _matrix,
+    "raci:cell_set": _matrix,
+    "raci:activity_add": _matrix,
+    "raci:activity_update": _matrix_activity,
+    "raci:participant_add": _matrix,
+    "raci:participant_remove": _matrix_participant,
+    "raci:matrix_publish": _matrix,
+    "raci:matrix_export": _matrix_export,
+    "raci:matrix_print": _matrix,
+    "raci:activity_detail": _matrix_activity,
+    "raci:activity_state": _matrix_activity,
+    "raci:activity_comment": _matrix_activity,
     "goals:goal_list": _none,
     "goals:my_goals": _none,
     "goals:goal_tree": _none,

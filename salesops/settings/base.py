@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "axes",
     "salesops",
     "goals",
+    "raci",
 ]
 
 MIDDLEWARE = [

@@ -5,9 +5,13 @@ document.addEventListener("htmx:responseError", (event) => {
   const alert = document.createElement("div");
   alert.className = "alert alert-danger";
   alert.setAttribute("role", "alert");
-  alert.textContent = document.documentElement.lang.startsWith("zh")
-    ? "请求未成功，请重试。"
-    : "The request did not succeed. Please try again.";
+  const xhr = event.detail.xhr;
+  const plain = xhr && (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
+  alert.textContent = plain && xhr.responseText.length < 500
+    ? xhr.responseText
+    : document.documentElement.lang.startsWith("zh")
+      ? "请求未成功，请重试。"
+      : "The request did not succeed. Please try again.";
   box.replaceChildren(alert);
 });
 document.addEventListener("submit", (event) => {

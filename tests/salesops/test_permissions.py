@@ -31,6 +31,9 @@ EXPECTED: dict[str, set[str]] = {
     "goal.create": {A, L, M},
     "goal.create_company": {A, L},
     "measurement.import": {A, L, M},
+    "raci.view": EVERYONE,
+    "raci.edit": {A, M},
+    "raci.settings": {A},
 }
 OBJECT_RULES = {"team.members.manage", "goal.edit", "goal.measure", "goal.checkin", "goal.comment"}
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from goals.demo import seed_goals
+from raci.demo import seed_matrices
 from goals.services.kpis import kpis_ensure_builtin
 from salesops.models import Membership, Organization, Role, Team, TeamKind, TeamMembership, User
 
@@ -48,7 +49,7 @@ PEOPLE = [
         False,
         "zh-hans",
     ),
-    ("member@demo.salesops.local", "赵敏 Zhao Min", Role.MEMBER, "市场部 / Marketing", False, "en"),
+    ("member@demo.salesops.local", "赵敏 Zhao Min", Role.MEMBER, "市场部 / Marketing", True, "en"),
     (
         "service@demo.salesops.local",
         "孙丽 Sun Li",
@@ -100,6 +101,8 @@ class Command(BaseCommand):
             if email.startswith("service@"):
                 people["service"] = user
         seed_goals(org=org, teams=teams, people=people)
+        leader = Membership.objects.get(org=org, user=people[Role.LEADER])
+        seed_matrices(org=org, actor=people[Role.ADMIN], fallback_accountable=leader)
         # A second organisation shows the org switcher: the sales ops admin also works there.
         other, _ = Organization.objects.get_or_create(
             slug="demo-intl",
