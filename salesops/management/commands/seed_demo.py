@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from goals.demo import seed_goals
-from raci.demo import seed_matrices
 from goals.services.kpis import kpis_ensure_builtin
+from raci.demo import seed_matrices
 from salesops.models import Membership, Organization, Role, Team, TeamKind, TeamMembership, User
 
 DEMO_PASSWORD = "salesops-demo"  # noqa: S105 - documented demo login, local use only
