@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from goals import api as goals_api
+from raci import api as raci_api
 
 from . import api
 from .forms import EmailAuthenticationForm
@@ -17,6 +18,8 @@ router.register("kpis", goals_api.KpiViewSet, basename="api-kpi")
 router.register("goals", goals_api.GoalViewSet, basename="api-goal")
 router.register("measurements", goals_api.MeasurementViewSet, basename="api-measurement")
 router.register("checkins", goals_api.CheckInViewSet, basename="api-checkin")
+router.register("raci/matrices", raci_api.MatrixViewSet, basename="api-raci-matrix")
+router.register("raci/activities", raci_api.ActivityViewSet, basename="api-raci-activity")
 
 api_patterns = [
     path("me/", api.MeView.as_view(), name="api-me"),

@@ -222,6 +222,13 @@ API_DETAIL_URLS: dict[str, Sample] = {
     "api-goal-detail": _goal,
     "api-goal-activate": _goal,
     "api-goal-close": _goal,
+    "api-raci-matrix-detail": _matrix,
+    "api-raci-matrix-cells": _matrix,
+    "api-raci-matrix-activities": _matrix,
+    "api-raci-matrix-participants": _matrix,
+    "api-raci-matrix-publish": _matrix,
+    "api-raci-activity-detail": lambda world: {"pk": _matrix_activity(world)["activity_pk"]},
+    "api-raci-activity-state": lambda world: {"pk": _matrix_activity(world)["activity_pk"]},
 }
 
 # Routes outside any organisation, each with the reason it needs no org check.
@@ -247,6 +254,7 @@ EXEMPT: dict[str, str] = {
     "api-measurement-bulk": "writes into the token's organisation only (tested in tests/goals/test_api.py)",
     "api-checkin-list": "lists the token's organisation only (tested in tests/goals/test_api.py)",
     "api-smart-check": "checks against the token's organisation only (tested in tests/goals/test_api.py)",
+    "api-raci-matrix-list": "lists the token's organisation only",
     "api-schema": "public API description, no data",
     "api-docs": "public API description, no data",
 }
@@ -325,7 +333,17 @@ def test_api_token_of_another_org_gets_404(world: World, name: str):
     )
     url = reverse(name, kwargs=kwargs)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    method = client.post if name.endswith(("archive", "activate", "close")) else client.get
+    posts = (
+        "archive",
+        "activate",
+        "close",
+        "cells",
+        "activities",
+        "participants",
+        "publish",
+        "state",
+    )
+    method = client.post if name.endswith(posts) else client.get
     response = method(url)
     assert response.status_code == 404, f"{url}: {response.status_code}"
     assert response.json()["error"]["code"] == "not_found"

@@ -219,6 +219,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "salesops.settings.base.LANGUAGES",
         "GoalLevelEnum": "goals.models.GoalLevel",
+        "GoalStatusEnum": "goals.models.GoalStatus",
+        "MatrixStatusEnum": "raci.models.MatrixStatus",
         "SmartLevelEnum": ["pass", "warn", "fail"],
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
