@@ -13,12 +13,14 @@ from salesops.models import Membership
 from salesops.permissions import require
 from salesops.selectors import get_or_404
 
-from . import selectors, services
-from .models import RaciActivity, RaciMatrix, RaciParticipant
+from . import disputes, selectors, services
+from .models import Dispute, RaciActivity, RaciMatrix, RaciParticipant
 from .serializers import (
     ActivitySerializer,
     ActivityStateSerializer,
     CellSerializer,
+    DecisionSerializer,
+    DisputeSerializer,
     MatrixDetailSerializer,
     MatrixSerializer,
     ParticipantSerializer,
@@ -290,3 +292,69 @@ class ActivityViewSet(
             actor=request.user, activity=activity, **payload.validated_data
         )
         return Response(ActivitySerializer(activity).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Disputes you may see (as a party, the arbitrator or leadership)"),
+    retrieve=extend_schema(
+        summary="One dispute with its statements",
+        responses={200: DisputeSerializer, 404: ERRORS[404]},
+    ),
+    create=extend_schema(
+        summary="Raise a dispute between two teams",
+        responses={201: DisputeSerializer, 400: ERRORS[400]},
+    ),
+)
+class DisputeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = DisputeSerializer
+    queryset = Dispute.objects.none()
+    filter_backends: list[Any] = []
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return Dispute.objects.none()
+        _org, membership = _ctx(self.request)
+        return disputes.disputes_for(membership=membership).prefetch_related(
+            "statements__team", "statements__author"
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        org, _membership = _ctx(request)
+        payload = DisputeSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        dispute = disputes.dispute_raise(actor=request.user, org=org, **payload.validated_data)
+        return Response(DisputeSerializer(dispute).data, status=201)
+
+    @extend_schema(
+        request=DecisionSerializer,
+        summary="Decide (the arbitrator only); letter changes apply to the linked activity in the same step",
+        responses={200: DisputeSerializer, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str | None = None) -> Response:
+        _org, membership = _ctx(request)
+        dispute = self.get_object()
+        if dispute.arbitrator_id != request.user.pk:
+            disputes.refuse_not_arbitrator(membership)
+        payload = DecisionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        changes = []
+        if dispute.activity_id:
+            for change in payload.validated_data["changes"]:
+                participant = get_or_404(
+                    RaciParticipant.objects.filter(matrix_id=dispute.activity.matrix_id),
+                    pk=change["participant"],
+                )
+                changes.append((participant, change["letters"]))
+        dispute = disputes.dispute_decide(
+            actor=request.user,
+            dispute=dispute,
+            decision=payload.validated_data["decision"],
+            changes=changes,
+        )
+        return Response(DisputeSerializer(dispute).data)

@@ -185,8 +185,96 @@ class RaciPolicy(models.Model):
     consulted_limit = models.PositiveSmallIntegerField(
         _("Consulted on one activity before decisions slow down"), default=5
     )
+    arbitrator = models.ForeignKey(
+        Membership,
+        verbose_name=_("dispute arbitrator"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("A neutral person who decides disputes. Empty: the first sales ops admin."),
+    )
+    dispute_working_days = models.PositiveSmallIntegerField(
+        _("working days to decide a dispute"),
+        default=3,
+        help_text=_("Past it, leadership is alerted once."),
+    )
 
     history = HistoricalRecords()
 
     def __str__(self) -> str:
         return f"RACI policy of {self.org_id}"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DECIDED = "decided", _("Decided")
+
+
+class Dispute(models.Model):
+    """A disagreement between two teams, decided by a neutral arbitrator within a service level."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="disputes")
+    subject = models.CharField(_("subject"), max_length=200)
+    party_a = models.ForeignKey(
+        Team, verbose_name=_("one party"), on_delete=models.PROTECT, related_name="+"
+    )
+    party_b = models.ForeignKey(
+        Team, verbose_name=_("the other party"), on_delete=models.PROTECT, related_name="+"
+    )
+    activity = models.ForeignKey(
+        RaciActivity,
+        verbose_name=_("RACI activity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="disputes",
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    arbitrator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("arbitrator"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
+    due_at = models.DateTimeField(_("decision due"))
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    decision = models.TextField(_("decision and reasoning"), blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["org", "status", "due_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(party_a=models.F("party_b")), name="dispute_two_parties"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class DisputeStatement(models.Model):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="statements")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("statement"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.body[:40]

@@ -6,7 +6,7 @@ from goals.models import Goal
 from salesops.models import Membership, Team
 
 from .blueprints import BLUEPRINTS
-from .models import ActivityState, RaciMatrix
+from .models import ActivityState, RaciActivity, RaciMatrix
 
 
 def _org(serializer: serializers.Serializer) -> Any:
@@ -105,3 +105,47 @@ class MatrixDetailSerializer(MatrixSerializer):
 class ActivityStateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=ActivityState.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class StatementSerializer(serializers.Serializer):
+    team = serializers.CharField(source="team.name", read_only=True)
+    author = serializers.CharField(source="author.display_name", read_only=True)
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class DisputeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    subject = serializers.CharField(max_length=200)
+    party_a = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none())
+    party_b = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none())
+    activity = serializers.PrimaryKeyRelatedField(
+        queryset=RaciActivity.objects.none(), required=False, allow_null=True
+    )
+    statement = serializers.CharField(write_only=True)
+    status = serializers.CharField(read_only=True)
+    arbitrator = serializers.CharField(source="arbitrator.display_name", read_only=True)
+    due_at = serializers.DateTimeField(read_only=True)
+    escalated_at = serializers.DateTimeField(read_only=True)
+    decision = serializers.CharField(read_only=True)
+    decided_at = serializers.DateTimeField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    statements = StatementSerializer(many=True, read_only=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        org = _org(self)
+        if org is not None:
+            self.fields["party_a"].queryset = Team.objects.for_org(org).active()
+            self.fields["party_b"].queryset = Team.objects.for_org(org).active()
+            self.fields["activity"].queryset = RaciActivity.objects.filter(matrix__org=org)
+
+
+class DecisionChangeSerializer(serializers.Serializer):
+    participant = serializers.IntegerField()
+    letters = serializers.CharField(allow_blank=True)
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision = serializers.CharField()
+    changes = DecisionChangeSerializer(many=True, required=False, default=list)

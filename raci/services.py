@@ -353,10 +353,19 @@ def activity_comment(*, actor: User, activity: RaciActivity, body: str) -> Activ
 
 @transaction.atomic
 def policy_update(
-    *, actor: User, org: Organization, accountable_limit: int, consulted_limit: int
+    *,
+    actor: User,
+    org: Organization,
+    accountable_limit: int,
+    consulted_limit: int,
+    arbitrator: Membership | None = None,
+    dispute_working_days: int = 3,
 ) -> object:
+    if arbitrator is not None and arbitrator.org_id != org.pk:
+        raise ValidationError({"arbitrator": _("Choose a member of this organisation.")})
     policy = selectors.raci_policy(org=org)
     policy.accountable_limit, policy.consulted_limit = accountable_limit, consulted_limit
+    policy.arbitrator, policy.dispute_working_days = arbitrator, dispute_working_days
     policy.full_clean()
     policy.save()
     return policy

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activities, matrices
+from .views import activities, disputes, matrices
 
 app_name = "raci"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("raci/mine/", matrices.my_responsibilities, name="my_responsibilities"),
     path("raci/settings/", matrices.raci_settings, name="raci_settings"),
     path("raci/new/", matrices.matrix_create, name="matrix_create"),
+    path("disputes/", disputes.dispute_list, name="dispute_list"),
+    path("disputes/new/", disputes.dispute_create, name="dispute_create"),
+    path("disputes/<int:pk>/", disputes.dispute_detail, name="dispute_detail"),
+    path("disputes/<int:pk>/statements/", disputes.dispute_statement, name="dispute_statement"),
+    path("disputes/<int:pk>/decide/", disputes.dispute_decide, name="dispute_decide"),
     path("raci/<int:pk>/", matrices.matrix_detail, name="matrix_detail"),
     path("raci/<int:pk>/edit/", matrices.matrix_edit, name="matrix_edit"),
     path("raci/<int:pk>/cells/", matrices.cell_set, name="cell_set"),

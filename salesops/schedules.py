@@ -32,6 +32,13 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {
         "expires_seconds": 3000,
         "description": "Weekly goal check-in reminders (Monday morning, organisation time).",
     },
+    "dispute-escalation": {
+        # Hourly at :20: open disputes past their decision date are escalated to leadership, once.
+        "task": "raci.tasks.dispute_escalate_overdue",
+        "crontab": {"minute": "20"},
+        "expires_seconds": 3000,
+        "description": "Escalate disputes that the arbitrator has not decided in time.",
+    },
     "housekeeping": {
         # Nightly at 03:15 UTC: delete dispatched outbox rows and old sent webhook deliveries.
         "task": "salesops.tasks.housekeeping",

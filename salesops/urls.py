@@ -20,6 +20,7 @@ router.register("measurements", goals_api.MeasurementViewSet, basename="api-meas
 router.register("checkins", goals_api.CheckInViewSet, basename="api-checkin")
 router.register("raci/matrices", raci_api.MatrixViewSet, basename="api-raci-matrix")
 router.register("raci/activities", raci_api.ActivityViewSet, basename="api-raci-activity")
+router.register("disputes", raci_api.DisputeViewSet, basename="api-dispute")
 
 api_patterns = [
     path("me/", api.MeView.as_view(), name="api-me"),

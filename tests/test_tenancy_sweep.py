@@ -125,6 +125,23 @@ def _matrix_export(world: World) -> dict[str, Any]:
     return {**_matrix(world), "fmt": "csv"}
 
 
+def _dispute(world: World) -> dict[str, Any]:
+    from raci.disputes import dispute_raise
+
+    from .factories import TeamFactory
+
+    other = TeamFactory(org=world.org, name="Marketing")
+    dispute = dispute_raise(
+        actor=world.user("manager"),
+        org=world.org,
+        subject="Who owns it",
+        party_a=world.team,
+        party_b=other,
+        statement="Us",
+    )
+    return {"pk": dispute.pk}
+
+
 def _kpi(world: World) -> dict[str, Any]:
     from .factories import KpiFactory
 
@@ -173,6 +190,11 @@ ORG_URLS: dict[str, Sample] = {
     "notification_read_all": _none,
     "notification_open": _notification,
     "raci:matrix_list": _none,
+    "raci:dispute_list": _none,
+    "raci:dispute_create": _none,
+    "raci:dispute_detail": _dispute,
+    "raci:dispute_statement": _dispute,
+    "raci:dispute_decide": _dispute,
     "raci:my_responsibilities": _none,
     "raci:raci_settings": _none,
     "raci:matrix_create": _none,
@@ -222,6 +244,8 @@ API_DETAIL_URLS: dict[str, Sample] = {
     "api-goal-detail": _goal,
     "api-goal-activate": _goal,
     "api-goal-close": _goal,
+    "api-dispute-detail": _dispute,
+    "api-dispute-decide": _dispute,
     "api-raci-matrix-detail": _matrix,
     "api-raci-matrix-cells": _matrix,
     "api-raci-matrix-activities": _matrix,
@@ -255,6 +279,7 @@ EXEMPT: dict[str, str] = {
     "api-checkin-list": "lists the token's organisation only (tested in tests/goals/test_api.py)",
     "api-smart-check": "checks against the token's organisation only (tested in tests/goals/test_api.py)",
     "api-raci-matrix-list": "lists the token's organisation only",
+    "api-dispute-list": "lists the token's organisation only (tests/raci/test_disputes.py)",
     "api-schema": "public API description, no data",
     "api-docs": "public API description, no data",
 }
@@ -342,6 +367,7 @@ def test_api_token_of_another_org_gets_404(world: World, name: str):
         "participants",
         "publish",
         "state",
+        "decide",
     )
     method = client.post if name.endswith(posts) else client.get
     response = method(url)

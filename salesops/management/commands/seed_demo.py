@@ -5,7 +5,7 @@ from django.db import transaction
 
 from goals.demo import seed_goals
 from goals.services.kpis import kpis_ensure_builtin
-from raci.demo import seed_matrices
+from raci.demo import seed_disputes, seed_matrices
 from salesops.models import Membership, Organization, Role, Team, TeamKind, TeamMembership, User
 
 DEMO_PASSWORD = "salesops-demo"  # noqa: S105 - documented demo login, local use only
@@ -103,6 +103,7 @@ class Command(BaseCommand):
         seed_goals(org=org, teams=teams, people=people)
         leader = Membership.objects.get(org=org, user=people[Role.LEADER])
         seed_matrices(org=org, actor=people[Role.ADMIN], fallback_accountable=leader)
+        seed_disputes(org=org, teams=teams, people=people)
         # A second organisation shows the org switcher: the sales ops admin also works there.
         other, _ = Organization.objects.get_or_create(
             slug="demo-intl",
