@@ -227,13 +227,15 @@ def dispute_decide(
     if not decision.strip():
         raise ValidationError({"decision": _("Write the decision and its reasoning.")})
     changes = list(changes)
-    if changes and dispute.activity is None:
+    activity = dispute.activity
+    if changes and activity is None:
         raise ValidationError(_("This dispute is not linked to a RACI activity."))
     for participant, letters in changes:
+        assert activity is not None
         services.cell_set(
             actor=actor,
-            matrix=dispute.activity.matrix,
-            activity=dispute.activity,
+            matrix=activity.matrix,
+            activity=activity,
             participant=participant,
             letters=letters,
         )

@@ -158,13 +158,13 @@ def changes_since_publication(grid: Grid) -> list[CellChange]:
         return []
     names_a = {a.pk: a.name for a in grid.activities}
     names_p = {p.pk: p.name for p in grid.participants}
-    published = {
-        tuple(int(x) for x in key.split(":")): value
-        for key, value in matrix.published_cells.items()
-    }
+    published: dict[tuple[int, int], str] = {}
+    for key, value in matrix.published_cells.items():
+        activity_part, participant_part = key.split(":")
+        published[(int(activity_part), int(participant_part))] = value
     changes = []
     for key in sorted(set(published) | set(grid.cells)):
-        before, after = published.get(key, ""), grid.cells.get(key, "")  # type: ignore[call-overload]
+        before, after = published.get(key, ""), grid.cells.get(key, "")
         if before != after:
             activity_id, participant_id = key
             changes.append(
@@ -199,7 +199,8 @@ def responsibilities_of(*, membership: Membership) -> dict[str, list[Responsibil
     )
     grouped: dict[str, list[Responsibility]] = defaultdict(list)
     for assignment in assignments:
-        via = assignment.participant.team.name if assignment.participant.team_id else ""
+        team = assignment.participant.team
+        via = team.name if team is not None else ""
         for letter in ("A", "R") if assignment.letters == "A/R" else (assignment.letters,):
             grouped[letter].append(
                 Responsibility(

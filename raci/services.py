@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from goals.models import Goal
 from salesops.models import Membership, Organization, Team, TeamMembership, User
 from salesops.services.notifications import notify
 
@@ -37,14 +38,14 @@ def _activity_url(activity: RaciActivity) -> str:
     )
 
 
-def _check_goal(org: Organization, goal: object) -> None:
+def _check_goal(org: Organization, goal: Goal | None) -> None:
     if goal is not None and getattr(goal, "org_id", None) != org.pk:
         raise ValidationError({"goal": _("Choose a goal of this organisation.")})
 
 
 @transaction.atomic
 def matrix_create(
-    *, actor: User, org: Organization, title: str, description: str = "", goal: object = None
+    *, actor: User, org: Organization, title: str, description: str = "", goal: Goal | None = None
 ) -> RaciMatrix:
     _check_goal(org, goal)
     matrix = RaciMatrix(
@@ -75,14 +76,14 @@ def matrix_create_from_blueprint(
         if team is None:
             continue
         team_for_kind[kind] = team
-        lead = (
+        lead_link = (
             TeamMembership.objects.filter(team=team, is_lead=True, membership__is_active=True)
             .select_related("membership")
             .order_by("pk")
             .first()
         )
-        if lead is not None:
-            lead_for_kind[kind] = lead.membership
+        if lead_link is not None:
+            lead_for_kind[kind] = lead_link.membership
     team_participants = {
         kind: participant_add(actor=actor, matrix=matrix, team=team)
         for kind, team in team_for_kind.items()
@@ -119,7 +120,7 @@ def matrix_create_from_blueprint(
 
 @transaction.atomic
 def matrix_update(
-    *, actor: User, matrix: RaciMatrix, title: str, description: str, goal: object = None
+    *, actor: User, matrix: RaciMatrix, title: str, description: str, goal: Goal | None = None
 ) -> RaciMatrix:
     _check_goal(matrix.org, goal)
     matrix.title, matrix.description, matrix.goal = title.strip(), description, goal
