@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from salesops.permissions import can, require
 from salesops.selectors import history_for
-from salesops.views.helpers import apply_errors, paginate, render_page
+from salesops.views.helpers import apply_errors, flash_form_errors, paginate, render_page
 
 from .. import selectors
 from ..forms import (
@@ -267,9 +267,7 @@ def measurement_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Measurement saved."))
             return redirect("goals:goal_detail", org_slug=request.org.slug, pk=pk)
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    flash_form_errors(request, form)
     return redirect("goals:goal_detail", org_slug=request.org.slug, pk=pk)
 
 

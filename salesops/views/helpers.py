@@ -35,6 +35,15 @@ def apply_errors(form: Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+def flash_form_errors(request: HttpRequest, form: Form) -> None:
+    """For forms that redirect back to a page: each error as a message, named by its field."""
+    from django.contrib import messages
+
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+
+
 def safe_next(request: HttpRequest, default: str) -> str:
     from django.utils.http import url_has_allowed_host_and_scheme
 

@@ -12,7 +12,7 @@ from ..forms import TeamForm, TeamMemberAddForm, WebhookForm
 from ..models import Team, TeamMembership, TeamWebhook
 from ..permissions import can, require
 from ..services import notifications, tenancy
-from .helpers import apply_errors, render_page
+from .helpers import apply_errors, flash_form_errors, render_page
 
 
 def team_list(request: HttpRequest) -> HttpResponse:
@@ -189,9 +189,7 @@ def webhook_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Webhook added. Send a test message to check it."))
     else:
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        flash_form_errors(request, form)
     return redirect("team_detail", org_slug=request.org.slug, pk=pk)
 
 
