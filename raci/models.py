@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from salesops.models import Membership, Organization, Team
@@ -57,7 +58,7 @@ class RaciMatrix(models.Model):
 
 
 class ActivityState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("activity state", "Open")
     DONE = "done", _("Done")
     BLOCKED = "blocked", _("Blocked")
 
@@ -207,7 +208,7 @@ class RaciPolicy(models.Model):
 
 
 class DisputeStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("dispute status", "Open")
     DECIDED = "decided", _("Decided")
 
 

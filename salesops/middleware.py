@@ -1,11 +1,12 @@
 import logging
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from .selectors import membership_for
 
@@ -45,7 +46,10 @@ class OrganizationMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.org = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
     def process_view(
         self,
@@ -70,4 +74,6 @@ class OrganizationMiddleware:
             raise Http404("No such organisation")
         request.org = membership.org  # type: ignore[attr-defined]
         request.membership = membership  # type: ignore[attr-defined]
+        # Dates and times on the organisation's pages are shown in its own time zone.
+        timezone.activate(ZoneInfo(membership.org.time_zone))
         return None
