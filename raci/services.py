@@ -88,7 +88,8 @@ def matrix_create_from_blueprint(
         kind: participant_add(actor=actor, matrix=matrix, team=team)
         for kind, team in team_for_kind.items()
     }
-    person_participants: dict[str, RaciParticipant] = {}
+    # One column per person, even when one person leads teams of two kinds.
+    person_participants: dict[int, RaciParticipant] = {}
     for position, row in enumerate(blueprint.rows):
         activity = RaciActivity.objects.create(
             matrix=matrix, name=str(row.name), phase=str(row.phase), position=position
@@ -96,16 +97,15 @@ def matrix_create_from_blueprint(
         for kind, letters in row.letters.items():
             if kind not in team_participants:
                 continue
-            accountable = "A" in letters
             lead = lead_for_kind.get(kind)
-            if accountable and lead is not None:
+            if "A" in letters and lead is not None:
                 # The A goes to the team's lead, a person; the team keeps the R if it had one.
-                if kind not in person_participants:
-                    person_participants[kind] = participant_add(
+                if lead.pk not in person_participants:
+                    person_participants[lead.pk] = participant_add(
                         actor=actor, matrix=matrix, membership=lead
                     )
                 RaciAssignment.objects.create(
-                    activity=activity, participant=person_participants[kind], letters="A"
+                    activity=activity, participant=person_participants[lead.pk], letters="A"
                 )
                 if "R" in letters:
                     RaciAssignment.objects.create(
@@ -151,6 +151,8 @@ def activity_update(*, actor: User, activity: RaciActivity, name: str, phase: st
 @transaction.atomic
 def activity_move(*, actor: User, activity: RaciActivity, direction: str) -> RaciActivity:
     """Swap with the neighbour above or below; positions are renumbered 1..n first."""
+    if direction not in ("up", "down"):
+        raise ValidationError({"direction": _("Move an activity up or down.")})
     siblings = list(
         RaciActivity.objects.select_for_update()
         .filter(matrix=activity.matrix)
@@ -317,7 +319,8 @@ def activity_set_state(
     activity.save()
     if note.strip():
         ActivityComment.objects.create(activity=activity, author=actor, body=note.strip())
-    if state == ActivityState.OPEN:
+    if state == ActivityState.OPEN or not activity.matrix.is_published:
+        # A draft is not yet anyone's job: nobody is told until the matrix is published.
         return activity
     label = ActivityState(state).label
     url = _activity_url(activity)

@@ -146,3 +146,49 @@ class CheckInFactory(factory.django.DjangoModelFactory):
         lambda: timezone.localdate() - timezone.timedelta(days=timezone.localdate().weekday())
     )
     confidence = 7
+
+
+# --- RACI ----------------------------------------------------------------------------------
+
+
+class RaciMatrixFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "raci.RaciMatrix"
+
+    org = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Hand-off matrix {n}")
+    status = "draft"
+
+
+class RaciActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "raci.RaciActivity"
+
+    matrix = factory.SubFactory(RaciMatrixFactory)
+    name = factory.Sequence(lambda n: f"Activity {n}")
+    phase = ""
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class RaciParticipantFactory(factory.django.DjangoModelFactory):
+    """A person column by default; pass kind="team", team=..., membership=None for a team."""
+
+    class Meta:
+        model = "raci.RaciParticipant"
+
+    matrix = factory.SubFactory(RaciMatrixFactory)
+    kind = "person"
+    membership = factory.SubFactory(MembershipFactory, org=factory.SelfAttribute("..matrix.org"))
+    team = None
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class RaciAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "raci.RaciAssignment"
+
+    activity = factory.SubFactory(RaciActivityFactory)
+    participant = factory.SubFactory(
+        RaciParticipantFactory, matrix=factory.SelfAttribute("..activity.matrix")
+    )
+    letters = "R"

@@ -193,9 +193,12 @@ def activity_update(request: HttpRequest, pk: int, activity_pk: int) -> HttpResp
     matrix = _editable(request, pk)
     activity = get_or_404(RaciActivity.objects.filter(matrix=matrix), pk=activity_pk)
     if "direction" in request.POST:
-        services.activity_move(
-            actor=request.user, activity=activity, direction=request.POST["direction"]
-        )
+        try:
+            services.activity_move(
+                actor=request.user, activity=activity, direction=request.POST["direction"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
     elif request.POST.get("delete") == "1":
         services.activity_delete(actor=request.user, activity=activity)
     else:
@@ -250,11 +253,24 @@ def matrix_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("raci:matrix_detail", org_slug=request.org.slug, pk=pk)
 
 
+def _spreadsheet_safe(value: str) -> str:
+    """Text a spreadsheet will not run: a leading =, +, - or @ would make it a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
 def _table(matrix: RaciMatrix) -> tuple[list[str], list[list[str]]]:
     grid = selectors.grid_for(matrix=matrix)
-    header = [_("Phase"), _("Activity"), *[participant.name for participant in grid.participants]]
+    header = [
+        _("Phase"),
+        _("Activity"),
+        *[_spreadsheet_safe(participant.name) for participant in grid.participants],
+    ]
     rows = [
-        [activity.phase, activity.name, *[letters for _p, letters in cells]]
+        [
+            _spreadsheet_safe(activity.phase),
+            _spreadsheet_safe(activity.name),
+            *[letters for _p, letters in cells],
+        ]
         for activity, cells, _i in grid.rows()
     ]
     return header, rows
@@ -281,7 +297,7 @@ def matrix_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "RACI"
-    sheet.append([matrix.title])
+    sheet.append([_spreadsheet_safe(matrix.title)])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(header)
     for cell in sheet[2]:
