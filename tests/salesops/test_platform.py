@@ -186,3 +186,29 @@ def test_create_org_refuses_a_taken_or_invalid_address():
             "create_org", "Bad Slug!", "Other", admin_email="b@example.com", stdout=StringIO()
         )
     assert Organization.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        (
+            {"DATABASE_URL": "", "CELERY_BROKER_URL": "", "REDIS_URL": ""},
+            "django.db.backends.sqlite3 filesystem://",
+        ),
+        ({"DATABASE_URL": "bogus"}, "ImproperlyConfigured"),
+    ],
+)
+def test_empty_settings_mean_the_embedded_defaults_and_bad_ones_are_named(variables, expected):
+    """An .env template leaves variables empty: that must mean "not set", not a crash."""
+    import os
+    import sys
+
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "salesops.settings.dev", **variables}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert expected in result.stdout + result.stderr
