@@ -242,24 +242,9 @@ class SmartCheckView(APIView):
         org, _membership = _ctx(request)
         payload = SmartCheckSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
-        values = goals.values_from(payload.validated_data)
+        values = selectors.values_from(payload.validated_data)
         report = selectors.smart_report_for(org=org, values=values, today=timezone.localdate())
-        suggestion = None
-        if (
-            values.kpi is not None
-            and values.start_date
-            and values.due_date
-            and values.due_date > values.start_date
-        ):
-            suggestion = selectors.suggest_baseline_for(
-                org=org,
-                kpi=values.kpi,
-                level=values.level,
-                team=values.team,
-                owner_id=values.owner_id,
-                start=values.start_date,
-                due=values.due_date,
-            )
+        suggestion = selectors.baseline_suggestion(org=org, values=values)
         data = {
             "criteria": [
                 {"key": c.key, "level": str(c.level), "message": c.message} for c in report.criteria

@@ -18,27 +18,9 @@ from .models import (
     PeriodKind,
     Unit,
 )
+from .services.goals import EDITABLE_FIELDS
 
 User = get_user_model()
-
-GOAL_FIELDS = [
-    "title",
-    "statement",
-    "scope_channel",
-    "scope_product",
-    "scope_segment",
-    "kpi",
-    "baseline",
-    "target",
-    "start_date",
-    "due_date",
-    "level",
-    "team",
-    "owner",
-    "parent",
-    "weight",
-    "contribution",
-]
 
 
 class OwnerField(forms.ModelChoiceField):
@@ -58,7 +40,7 @@ class GoalForm(forms.ModelForm):
 
     class Meta:
         model = Goal
-        fields = GOAL_FIELDS
+        fields = list(EDITABLE_FIELDS)
         widgets = {
             "statement": forms.Textarea(attrs={"rows": 3}),
             "contribution": forms.Textarea(attrs={"rows": 2}),

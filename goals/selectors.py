@@ -479,6 +479,48 @@ def smart_report_for(*, org: Organization, values: GoalValues, today: date) -> A
     )
 
 
+def values_from(data: dict[str, Any]) -> GoalValues:
+    """GoalValues from cleaned form or serializer data (objects already scoped to the org)."""
+    owner = data.get("owner")
+    return GoalValues(
+        title=data.get("title") or "",
+        statement=data.get("statement") or "",
+        scope_channel=data.get("scope_channel") or "",
+        scope_product=data.get("scope_product") or "",
+        scope_segment=data.get("scope_segment") or "",
+        kpi=data.get("kpi"),
+        baseline=data.get("baseline"),
+        target=data.get("target"),
+        start_date=data.get("start_date"),
+        due_date=data.get("due_date"),
+        level=data.get("level") or GoalLevel.TEAM,
+        team=data.get("team"),
+        owner_id=owner.pk if owner is not None else None,
+        parent=data.get("parent"),
+        contribution=data.get("contribution") or "",
+    )
+
+
+def baseline_suggestion(*, org: Organization, values: GoalValues) -> Decimal | None:
+    """The baseline the KPI's history gives for this goal, once it has a KPI and valid dates."""
+    if (
+        values.kpi is None
+        or not values.start_date
+        or not values.due_date
+        or values.due_date <= values.start_date
+    ):
+        return None
+    return suggest_baseline_for(
+        org=org,
+        kpi=values.kpi,
+        level=values.level,
+        team=values.team,
+        owner_id=values.owner_id,
+        start=values.start_date,
+        due=values.due_date,
+    )
+
+
 def goal_values(goal: Goal) -> GoalValues:
     return GoalValues(
         title=goal.title,

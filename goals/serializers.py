@@ -7,6 +7,7 @@ from rest_framework import serializers
 from salesops.models import Team
 
 from .models import CheckIn, Goal, GoalLevel, Kpi, Measurement, PeriodKind
+from .services.goals import EDITABLE_FIELDS
 
 User = get_user_model()
 
@@ -94,22 +95,7 @@ class GoalSerializer(GoalFieldsMixin, serializers.ModelSerializer):
         model = Goal
         fields = [
             "id",
-            "title",
-            "statement",
-            "scope_channel",
-            "scope_product",
-            "scope_segment",
-            "kpi",
-            "baseline",
-            "target",
-            "start_date",
-            "due_date",
-            "level",
-            "team",
-            "owner",
-            "parent",
-            "weight",
-            "contribution",
+            *EDITABLE_FIELDS,
             "status",
             "activation_reason",
             "created_at",

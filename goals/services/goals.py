@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from salesops.models import Membership, Organization, Team, User
+from salesops.models import Membership, Organization, User
 
-from ..models import Goal, GoalLevel, GoalStatus, Kpi
-from ..selectors import GoalValues, goal_values, smart_report_for, suggest_baseline_for
+from ..models import Goal, GoalLevel, GoalStatus
+from ..selectors import baseline_suggestion, goal_values, smart_report_for
 
 EDITABLE_FIELDS = (
     "title",
@@ -81,23 +81,9 @@ def goal_create(*, actor: User, org: Organization, **values: Any) -> Goal:
     if goal.owner_id is None:
         goal.owner = actor
     _check_relations(org=org, goal=goal)
-    if (
-        goal.baseline is None
-        and goal.kpi_id
-        and goal.start_date
-        and goal.due_date
-        and goal.due_date > goal.start_date
-    ):
+    if goal.baseline is None and goal.kpi_id:
         # Filled in from the last periods of measurements; the manager may type another.
-        goal.baseline = suggest_baseline_for(
-            org=org,
-            kpi=goal.kpi,
-            level=goal.level,
-            team=goal.team if goal.team_id else None,
-            owner_id=goal.owner_id,
-            start=goal.start_date,
-            due=goal.due_date,
-        )
+        goal.baseline = baseline_suggestion(org=org, values=goal_values(goal))
     goal.full_clean()
     goal._change_reason = "created"  # type: ignore[attr-defined]
     goal.save()
@@ -184,27 +170,3 @@ def goal_close(*, actor: User, goal: Goal, status: str, reason: str = "") -> Goa
     goal._change_reason = reason.strip() or status  # type: ignore[attr-defined]
     goal.save()
     return goal
-
-
-def values_from(data: dict[str, Any]) -> GoalValues:
-    """GoalValues from cleaned form or serializer data (objects already scoped to the org)."""
-    owner = data.get("owner")
-    team: Team | None = data.get("team")
-    kpi: Kpi | None = data.get("kpi")
-    return GoalValues(
-        title=data.get("title") or "",
-        statement=data.get("statement") or "",
-        scope_channel=data.get("scope_channel") or "",
-        scope_product=data.get("scope_product") or "",
-        scope_segment=data.get("scope_segment") or "",
-        kpi=kpi,
-        baseline=data.get("baseline"),
-        target=data.get("target"),
-        start_date=data.get("start_date"),
-        due_date=data.get("due_date"),
-        level=data.get("level") or GoalLevel.TEAM,
-        team=team,
-        owner_id=owner.pk if owner is not None else None,
-        parent=data.get("parent"),
-        contribution=data.get("contribution") or "",
-    )

@@ -84,24 +84,9 @@ def _smart_context(request: HttpRequest, form: GoalForm) -> dict[str, Any]:
     """Run the SMART checker on whatever the form holds, valid or not."""
     form.is_valid()
     data = dict(getattr(form, "cleaned_data", {}))
-    values = goals.values_from(data)
+    values = selectors.values_from(data)
     report = selectors.smart_report_for(org=request.org, values=values, today=timezone.localdate())
-    suggestion = None
-    if (
-        values.kpi is not None
-        and values.start_date
-        and values.due_date
-        and values.due_date > values.start_date
-    ):
-        suggestion = selectors.suggest_baseline_for(
-            org=request.org,
-            kpi=values.kpi,
-            level=values.level,
-            team=values.team,
-            owner_id=values.owner_id,
-            start=values.start_date,
-            due=values.due_date,
-        )
+    suggestion = selectors.baseline_suggestion(org=request.org, values=values)
     return {"report": report, "baseline_suggestion": suggestion}
 
 
