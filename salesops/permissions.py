@@ -61,6 +61,56 @@ def _comments_on_checkin(membership: Membership, goal: Any) -> bool:
     return _edits_goal(membership, goal) or _checks_in(membership, goal)
 
 
+def _edits_plan(membership: Membership, plan: Any) -> bool:
+    """Admins edit every plan; a plan's owner edits it; managers the plans of their teams."""
+    if membership.role == Role.ADMIN:
+        return True
+    if plan is None or membership.role not in (Role.LEADER, Role.MANAGER):
+        return False
+    if plan.owner_id == membership.user_id:
+        return True
+    from goals.selectors import team_ids_of
+
+    return (
+        membership.role == Role.MANAGER
+        and plan.team_id is not None
+        and plan.team_id in team_ids_of(membership)
+    )
+
+
+def _activates_plan_b(membership: Membership, plan: Any) -> bool:
+    """One click for the plan's owner (and sales ops)."""
+    if membership.role == Role.ADMIN:
+        return True
+    return plan is not None and plan.owner_id == membership.user_id
+
+
+def _updates_milestone(membership: Membership, milestone: Any) -> bool:
+    """A milestone's owner updates it; so do those who edit its plan."""
+    if milestone is None:
+        return False
+    return milestone.owner_id == membership.user_id or _edits_plan(membership, milestone.plan)
+
+
+def _resolves_blocker(membership: Membership, blocker: Any) -> bool:
+    """The person a blocker was routed to, the plan's editors, or the team's lead."""
+    if blocker is None:
+        return False
+    if membership.role == Role.ADMIN or blocker.routed_to_id == membership.user_id:
+        return True
+    if blocker.milestone_id is not None:
+        return _edits_plan(membership, blocker.milestone.plan)
+    return _leads_team(membership, blocker.team)
+
+
+def _in_team(membership: Membership, team: Team | None) -> bool:
+    if team is None:
+        return False
+    from goals.selectors import team_ids_of
+
+    return team.pk in team_ids_of(membership)
+
+
 POLICY: dict[str, Rule] = {
     # organisation
     "org.view": ALL_ROLES,
@@ -91,6 +141,15 @@ POLICY: dict[str, Rule] = {
     "raci.view": ALL_ROLES,
     "raci.edit": frozenset({Role.ADMIN, Role.MANAGER}),
     "raci.settings": ADMIN,
+    # action plans
+    "plan.view": ALL_ROLES,
+    "plan.create": frozenset({Role.ADMIN, Role.LEADER, Role.MANAGER}),
+    "plan.edit": _edits_plan,
+    "plan.activate_plan_b": _activates_plan_b,
+    "milestone.update": _updates_milestone,
+    "blocker.resolve": _resolves_blocker,
+    "standup.post": _in_team,
+    "standup.settings": _leads_team,
     # platform
     "webhook.deliveries.view": ADMIN,
     "apitoken.manage_own": ALL_ROLES,

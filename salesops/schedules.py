@@ -39,6 +39,36 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {
         "expires_seconds": 3000,
         "description": "Escalate disputes that the arbitrator has not decided in time.",
     },
+    "milestone-reminders": {
+        # Hourly at :10: owners with milestones on "This week" and no update yet are reminded
+        # once, from Friday 14:00 in their organisation's time zone.
+        "task": "actionplans.tasks.milestone_reminders_send",
+        "crontab": {"minute": "10"},
+        "expires_seconds": 3000,
+        "description": "Weekly milestone update reminders (Friday afternoon, organisation time).",
+    },
+    "milestones-overdue": {
+        # Hourly at :40: owners are told once when a milestone passes its due week unfinished.
+        "task": "actionplans.tasks.milestones_flag_overdue",
+        "crontab": {"minute": "40"},
+        "expires_seconds": 3000,
+        "description": "Flag overdue milestones and tell their owners, once per due week.",
+    },
+    "risk-triggers": {
+        # Hourly at :30: KPI triggers are checked against the last whole week or month;
+        # each fires at most once per period.
+        "task": "actionplans.tasks.risk_triggers_evaluate",
+        "crontab": {"minute": "30"},
+        "expires_seconds": 3000,
+        "description": "Evaluate the KPI triggers of risks and announce the ones that fire.",
+    },
+    "standup-digests": {
+        # Every 5 minutes: teams whose digest time has come get today's stand-up in their channel.
+        "task": "actionplans.tasks.standup_digests_send",
+        "crontab": {"minute": "*/5"},
+        "expires_seconds": 240,
+        "description": "Post each team's stand-up digest to its channel at the team's set time.",
+    },
     "housekeeping": {
         # Nightly at 03:15 UTC: delete dispatched outbox rows and old sent webhook deliveries.
         "task": "salesops.tasks.housekeeping",

@@ -118,6 +118,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("o/<slug:org_slug>/", include("goals.urls")),
     path("o/<slug:org_slug>/", include("raci.urls")),
+    path("o/<slug:org_slug>/", include("actionplans.urls")),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

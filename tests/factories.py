@@ -192,3 +192,62 @@ class RaciAssignmentFactory(factory.django.DjangoModelFactory):
         RaciParticipantFactory, matrix=factory.SelfAttribute("..activity.matrix")
     )
     letters = "R"
+
+
+def _monday(days: int = 0):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    today = timezone.localdate() + timedelta(days=days)
+    return today - timedelta(days=today.weekday())
+
+
+class ActionPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "actionplans.ActionPlan"
+
+    org = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Plan {n}")
+    owner = factory.LazyAttribute(
+        lambda plan: MembershipFactory(org=plan.org, role="manager").user
+    )
+    team = None
+    start_date = factory.LazyFunction(lambda: _monday(-28))
+    end_date = factory.LazyFunction(lambda: _monday(56))
+    status = "active"
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "actionplans.Milestone"
+
+    plan = factory.SubFactory(ActionPlanFactory)
+    title = factory.Sequence(lambda n: f"Milestone {n}")
+    owner = factory.SelfAttribute("plan.owner")
+    start_week = factory.LazyFunction(lambda: _monday(-7))
+    due_week = factory.LazyFunction(lambda: _monday(7))
+    status = "not_started"
+    progress = 0
+    position = factory.Sequence(lambda n: n)
+
+
+class ResourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "actionplans.Resource"
+
+    plan = factory.SubFactory(ActionPlanFactory)
+    kind = "budget"
+    description = factory.Sequence(lambda n: f"Resource {n}")
+    planned = 1000
+    actual = 0
+
+
+class RiskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "actionplans.Risk"
+
+    plan = factory.SubFactory(ActionPlanFactory)
+    description = factory.Sequence(lambda n: f"Risk {n}")
+    likelihood = 3
+    impact = 3
+    owner = factory.SelfAttribute("plan.owner")
+    contingency = "Plan B"

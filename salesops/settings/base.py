@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "salesops",
     "goals",
     "raci",
+    "actionplans",
 ]
 
 MIDDLEWARE = [
