@@ -54,6 +54,7 @@ class PlanBlueprint:
 BLUEPRINTS: tuple[PlanBlueprint, ...] = (
     PlanBlueprint(
         key="premium_mix",
+        # xgettext:no-python-format
         title=_("Premium products to 30% of sales"),
         description=_(
             "Train the team on the premium range, pilot it with selected customers, then roll it out to everyone."

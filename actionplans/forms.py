@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from goals.models import Goal, Kpi
+from goals.periods import week_start
 from raci.models import RaciActivity, RaciMatrix
 from salesops.models import Organization, Team, User
 
@@ -16,15 +17,11 @@ from .models import (
     PlanStatus,
     Resource,
     Risk,
+    TriggerKind,
 )
+from .selectors import people_of, plan_people
 
 DATE = forms.DateInput(attrs={"type": "date"})
-
-
-def people_of(org: Organization) -> Any:
-    return User.objects.filter(
-        memberships__org=org, memberships__is_active=True, is_active=True
-    ).order_by("display_name", "email")
 
 
 def _person_field(field: forms.ModelChoiceField, org: Organization) -> None:
@@ -63,6 +60,14 @@ class PlanForm(forms.ModelForm):
         self.fields["team"].queryset = Team.objects.for_org(org).active().order_by("name")
         self.fields["raci_matrix"].queryset = RaciMatrix.objects.for_org(org).order_by("title")
         self.fields["raci_matrix"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        # Field errors here keep the model's constraint check from answering in database terms.
+        data = super().clean() or {}
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date must not be before the start date."))
+        return data
 
 
 class PlanCreateForm(forms.Form):
@@ -159,6 +164,21 @@ class MilestoneForm(forms.ModelForm):
         self.fields["raci_activity"].label_from_instance = lambda a: f"{a.matrix.title} · {a.name}"
         self.fields["raci_activity"].required = False
 
+    def clean_start_week(self) -> Any:
+        value = self.cleaned_data.get("start_week")
+        return week_start(value) if value else value
+
+    def clean_due_week(self) -> Any:
+        value = self.cleaned_data.get("due_week")
+        return week_start(value) if value else value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, due = data.get("start_week"), data.get("due_week")
+        if start and due and due < start:
+            self.add_error("due_week", _("The due week must not be before the start week."))
+        return data
+
 
 class UpdateForm(forms.Form):
     """One row of "This week": progress, status, a note, a blocker."""
@@ -239,10 +259,25 @@ class RiskForm(forms.ModelForm):
         for name in ("trigger_kpi", "trigger_team", "trigger_goal", "threshold"):
             self.fields[name].required = False
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("trigger_kind") == TriggerKind.KPI:
+            if not data.get("trigger_kpi"):
+                self.add_error("trigger_kpi", _("Choose the KPI to watch."))
+            if data.get("threshold") is None:
+                self.add_error("threshold", _("Give the threshold."))
+        return data
+
 
 class ContingencyMilestoneForm(forms.Form):
+    """A dormant Plan B milestone, added inline on the plan page under each risk.
+
+    Its owner is one of the plan's people (owner, team, milestone owners): the choices are
+    loaded once, so the form can be shown under every risk without a query each time.
+    """
+
     title = forms.CharField(label=_("Title"), max_length=200)
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Owner"))
+    owner = forms.TypedChoiceField(label=_("Owner"), coerce=int)
     weeks = forms.IntegerField(
         label=_("Weeks it takes"),
         min_value=1,
@@ -251,9 +286,13 @@ class ContingencyMilestoneForm(forms.Form):
         help_text=_("Counted from the week Plan B is activated."),
     )
 
-    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, plan: ActionPlan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _person_field(self.fields["owner"], org)
+        self.people = {user.pk: user for user in plan_people(plan=plan)}
+        self.fields["owner"].choices = [(pk, u.display_name) for pk, u in self.people.items()]
+
+    def clean_owner(self) -> User:
+        return self.people[self.cleaned_data["owner"]]
 
 
 class ReasonForm(forms.Form):

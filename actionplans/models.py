@@ -328,6 +328,7 @@ class Comparator(models.TextChoices):
 
 class ThresholdBasis(models.TextChoices):
     VALUE = "value", _("a value")
+    # xgettext:no-python-format
     TARGET_PCT = "target_pct", _("% of the goal's target")
 
 
@@ -396,7 +397,7 @@ class Risk(models.Model):
         default=ThresholdBasis.VALUE,
     )
     trigger_period = models.CharField(
-        _("for"), max_length=6, choices=TriggerPeriod.choices, default=TriggerPeriod.MONTH
+        _("period"), max_length=6, choices=TriggerPeriod.choices, default=TriggerPeriod.MONTH
     )
     triggered_at = models.DateTimeField(null=True, blank=True)
     trigger_reason = models.TextField(blank=True)

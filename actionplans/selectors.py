@@ -34,6 +34,24 @@ from .timeline import (
     risk_matrix,
 )
 
+
+def people_of(org: Organization) -> QuerySet[User]:
+    """Active people of the organisation: owners are chosen among them."""
+    return (
+        User.objects.filter(memberships__org=org, memberships__is_active=True, is_active=True)
+        .distinct()
+        .order_by("display_name", "email")
+    )
+
+
+def plan_people(*, plan: ActionPlan) -> list[User]:
+    """The people of a plan: its owner, its team, and whoever owns one of its milestones."""
+    involved = Q(pk=plan.owner_id) | Q(owned_milestones__plan=plan)
+    if plan.team_id:
+        involved |= Q(memberships__team_memberships__team_id=plan.team_id)
+    return list(people_of(plan.org).filter(involved).distinct())
+
+
 # --- plans --------------------------------------------------------------------------------
 
 
@@ -59,9 +77,10 @@ def plans_for(
     if filters.owner:
         plans = plans.filter(owner_id=filters.owner)
     if filters.mine:
-        plans = plans.filter(
-            Q(owner_id=membership.user_id) | Q(milestones__owner_id=membership.user_id)
-        ).distinct()
+        # A subquery, not a join: a join on milestones here would narrow the counts below
+        # to my milestones only.
+        my_milestones = Milestone.objects.filter(owner_id=membership.user_id).values("plan_id")
+        plans = plans.filter(Q(owner_id=membership.user_id) | Q(pk__in=my_milestones))
     if filters.search:
         plans = plans.filter(
             Q(title__icontains=filters.search) | Q(description__icontains=filters.search)
@@ -125,12 +144,13 @@ class BudgetTotals:
 def budget_totals(*, plan: ActionPlan) -> BudgetTotals:
     """Planned against actual per kind and in total, summed in SQL."""
     zero = Decimal(0)
-    rows = list(
-        Resource.objects.filter(plan=plan)
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in Resource.objects.filter(plan=plan)
         .values("kind")
         .annotate(planned=Coalesce(Sum("planned"), zero), actual=Coalesce(Sum("actual"), zero))
         .order_by("kind")
-    )
+    ]
     totals = BudgetTotals(by_kind=rows)
     for row in rows:
         totals.planned += row["planned"]
@@ -228,10 +248,11 @@ def this_week_milestones(
     this week or last week, however they stand — on live plans, not dormant Plan B ones."""
     monday = week_start(today)
     last_monday = monday - timedelta(days=7)
+    started = ~Q(status=MilestoneStatus.NOT_STARTED) | Q(start_week__lte=monday)
     milestones = Milestone.objects.filter(
         plan__org=org, plan__status__in=OPEN_PLAN_STATUSES, is_dormant=False
     ).filter(
-        (~Q(status=MilestoneStatus.DONE) & Q(start_week__lte=monday))
+        (~Q(status=MilestoneStatus.DONE) & started)
         | Q(due_week__gte=last_monday, due_week__lte=monday)
     )
     if owner is not None:
@@ -261,13 +282,31 @@ def _with_row_data(milestones: QuerySet[Milestone], monday: date) -> QuerySet[Mi
     )
 
 
-def this_week_for(*, membership: Membership, today: date) -> list[Milestone]:
+def this_week_for(*, membership: Membership, today: date) -> QuerySet[Milestone]:
     """My milestones for the weekly update, each with whether I updated it this week."""
     milestones = this_week_milestones(org=membership.org, today=today, owner=membership.user)
-    return list(
-        _with_row_data(milestones, week_start(today)).order_by(
-            "due_week", "plan__title", "position", "pk"
-        )
+    return _with_row_data(milestones, week_start(today)).order_by(
+        "due_week", "plan__title", "position", "pk"
+    )
+
+
+def this_week_updated_count(*, membership: Membership, today: date) -> int:
+    monday = week_start(today)
+    return (
+        this_week_milestones(org=membership.org, today=today, owner=membership.user)
+        .filter(updates__week_start=monday)
+        .distinct()
+        .count()
+    )
+
+
+def this_week_overdue_count(*, membership: Membership, today: date) -> int:
+    """Not done after the Sunday of the due week (the same rule as `timeline.is_overdue`)."""
+    return (
+        this_week_milestones(org=membership.org, today=today, owner=membership.user)
+        .exclude(status=MilestoneStatus.DONE)
+        .filter(due_week__lt=week_start(today))
+        .count()
     )
 
 
@@ -286,8 +325,8 @@ def upcoming_for(*, membership: Membership, today: date, limit: int = 10) -> lis
             owner_id=membership.user_id,
             is_dormant=False,
             start_week__gt=week_start(today),
+            status=MilestoneStatus.NOT_STARTED,
         )
-        .exclude(status=MilestoneStatus.DONE)
         .select_related("plan")
         .order_by("start_week", "pk")[:limit]
     )

@@ -784,12 +784,19 @@ def risk_triggers_evaluate(*, now: datetime | None = None) -> int:
         )
         if not triggers.breached(value=value, comparator=risk.comparator, limit=limit):
             continue
-        if _fire(risk, start, value, limit, kpi):
+        if _fire(risk, start, value, limit, kpi, now):
             fired += 1
     return fired
 
 
-def _fire(risk: Risk, start: date, value: Decimal | None, limit: Decimal | None, kpi: Kpi) -> bool:
+def _fire(
+    risk: Risk,
+    start: date,
+    value: Decimal | None,
+    limit: Decimal | None,
+    kpi: Kpi,
+    now: datetime,
+) -> bool:
     try:
         with transaction.atomic():
             RiskTriggerEvent.objects.create(risk=risk, period_start=start, value=value, limit=limit)
@@ -808,7 +815,7 @@ def _fire(risk: Risk, start: date, value: Decimal | None, limit: Decimal | None,
                 )
             )
             locked.status = RiskStatus.TRIGGERED
-            locked.triggered_at = timezone.now()
+            locked.triggered_at = now
             locked.trigger_reason = reason
             locked._change_reason = reason  # type: ignore[attr-defined]
             locked.save()
@@ -835,6 +842,7 @@ def milestone_reminders_send(*, now: datetime | None = None) -> int:
         monday = week_start(today)
         owners = (
             selectors.this_week_milestones(org=org, today=today)
+            .exclude(status=MilestoneStatus.DONE)
             .exclude(updates__week_start=monday)
             .values_list("owner_id", flat=True)
             .distinct()

@@ -21,6 +21,8 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 TEAMS = 200
 MEMBERS = 2000
 GOALS = 300
+PLANS = 200
+MILESTONES_PER_PLAN = 12
 RUNS = 15
 
 
@@ -56,7 +58,69 @@ def populate() -> tuple[str, str]:
     Membership.objects.create(org=org, user=admin, role=Role.ADMIN)
     _token, secret = api_token_create(user=admin, org=org, name="bench")
     populate_goals(org, teams, admin)
+    populate_plans(org, teams, admin)
     return admin.email, secret
+
+
+def populate_plans(org, teams, admin) -> None:  # type: ignore[no-untyped-def]
+    """200 running plans of 12 milestones each, with weekly updates. Reps own the milestones;
+    the admin owns every milestone of the first five plans (60, 40 of them on "This week")."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from actionplans.models import ActionPlan, Milestone, MilestoneUpdate, Resource, Risk
+    from salesops.models import User
+
+    reps = list(User.objects.filter(memberships__org=org, memberships__role="rep")[:500])
+
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    plans = ActionPlan.objects.bulk_create(
+        ActionPlan(
+            org=org,
+            title=f"Plan {index:03d}",
+            owner=admin,
+            team=teams[index % 20],
+            start_date=monday - timedelta(weeks=6),
+            end_date=monday + timedelta(weeks=6),
+            status="active",
+        )
+        for index in range(PLANS)
+    )
+    milestones = Milestone.objects.bulk_create(
+        Milestone(
+            plan=plan,
+            title=f"Milestone {number}",
+            owner=admin if plan_index < 5 else reps[(plan_index * 12 + number) % len(reps)],
+            start_week=monday + timedelta(weeks=number - 7),
+            due_week=monday + timedelta(weeks=number - 6),
+            status="in_progress" if number < 8 else "not_started",
+            progress=min(100, number * 8),
+            position=number,
+        )
+        for plan_index, plan in enumerate(plans)
+        for number in range(MILESTONES_PER_PLAN)
+    )
+    MilestoneUpdate.objects.bulk_create(
+        MilestoneUpdate(
+            milestone=milestone,
+            author_id=milestone.owner_id,
+            week_start=monday - timedelta(weeks=weeks),
+            progress_before=0,
+            progress_after=milestone.progress,
+            status_before="not_started",
+            status_after=milestone.status,
+        )
+        for milestone in milestones[::3]
+        for weeks in range(3)
+    )
+    Resource.objects.bulk_create(
+        Resource(plan=plan, kind="budget", description="Budget", planned=1000, actual=900)
+        for plan in plans
+    )
+    Risk.objects.bulk_create(
+        Risk(plan=plan, description="Risk", likelihood=3, impact=4, owner=admin) for plan in plans
+    )
 
 
 def populate_goals(org, teams, admin) -> None:  # type: ignore[no-untyped-def]
@@ -124,6 +188,12 @@ def first_goal() -> int:
     return Goal.objects.order_by("pk").values_list("pk", flat=True).first() or 0
 
 
+def first_plan() -> int:
+    from actionplans.models import ActionPlan
+
+    return ActionPlan.objects.order_by("pk").values_list("pk", flat=True).first() or 0
+
+
 def main() -> None:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0)
@@ -135,7 +205,8 @@ def main() -> None:
         client.force_login(User.objects.get(email=email))
         api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
         print(
-            f"SalesOps benchmark on {connection.vendor}: {TEAMS} teams, {MEMBERS} members, {GOALS} goals"
+            f"SalesOps benchmark on {connection.vendor}: {TEAMS} teams, {MEMBERS} members, "
+            f"{GOALS} goals, {PLANS} plans of {MILESTONES_PER_PLAN} milestones"
         )
         print(f"each page requested {RUNS} times")
         print(f"{'page':44} {'median ms':>10} {'p90 ms':>8} {'queries':>8}")
@@ -151,6 +222,10 @@ def main() -> None:
             ("goal tree (all 300 goals)", client, "/o/bench/goals/tree/"),
             ("goal page", client, f"/o/bench/goals/{first_goal()}/"),
             ("API goals, page 1 (with progress)", api, "/api/v1/goals/"),
+            ("plan list, page 1", client, "/o/bench/plans/"),
+            ("plan page (12 milestones, timeline)", client, f"/o/bench/plans/{first_plan()}/"),
+            ("This week (60 milestones of the admin's)", client, "/o/bench/this-week/"),
+            ("API milestones, this week", api, "/api/v1/milestones/?this_week=1"),
         ]
         for label, who, url in cases:
             median, p90, queries = measure(who, url)

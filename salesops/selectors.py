@@ -183,7 +183,16 @@ class HistoryEntry:
     changes: list[FieldChange]
 
 
+def _m2m_ids(field: Any, value: object) -> list[Any]:
+    """simple-history gives a many-to-many value as rows of the through table."""
+    target = field.m2m_reverse_field_name()
+    return [row.get(target) for row in value or [] if isinstance(row, dict)]  # type: ignore[attr-defined]
+
+
 def _display(field: Any, value: object, related: dict[Any, dict[Any, Any]]) -> object:
+    if field.many_to_many:
+        names = [str(related.get(field, {}).get(pk, pk)) for pk in _m2m_ids(field, value)]
+        return ", ".join(names) or "—"
     if value in (None, ""):
         return "—"
     if field.is_relation:
@@ -212,7 +221,11 @@ def history_for(obj: Any, limit: int = 50) -> list[HistoryEntry]:
     for changes in deltas:
         for change in changes:
             field = meta.get_field(change.field)
-            if field.is_relation:
+            if field.many_to_many:
+                wanted.setdefault(field, set()).update(
+                    _m2m_ids(field, change.old) + _m2m_ids(field, change.new)
+                )
+            elif field.is_relation:
                 wanted.setdefault(field, set()).update(
                     v for v in (change.old, change.new) if v is not None
                 )

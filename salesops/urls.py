@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from actionplans import api as ap_api
 from goals import api as goals_api
 from raci import api as raci_api
 
@@ -21,6 +22,12 @@ router.register("checkins", goals_api.CheckInViewSet, basename="api-checkin")
 router.register("raci/matrices", raci_api.MatrixViewSet, basename="api-raci-matrix")
 router.register("raci/activities", raci_api.ActivityViewSet, basename="api-raci-activity")
 router.register("disputes", raci_api.DisputeViewSet, basename="api-dispute")
+router.register("plans", ap_api.PlanViewSet, basename="api-plan")
+router.register("milestones", ap_api.MilestoneViewSet, basename="api-milestone")
+router.register("resources", ap_api.ResourceViewSet, basename="api-resource")
+router.register("risks", ap_api.RiskViewSet, basename="api-risk")
+router.register("blockers", ap_api.BlockerViewSet, basename="api-blocker")
+router.register("standups", ap_api.StandupViewSet, basename="api-standup")
 
 api_patterns = [
     path("me/", api.MeView.as_view(), name="api-me"),

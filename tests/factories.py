@@ -207,9 +207,7 @@ class ActionPlanFactory(factory.django.DjangoModelFactory):
 
     org = factory.SubFactory(OrganizationFactory)
     title = factory.Sequence(lambda n: f"Plan {n}")
-    owner = factory.LazyAttribute(
-        lambda plan: MembershipFactory(org=plan.org, role="manager").user
-    )
+    owner = factory.LazyAttribute(lambda plan: MembershipFactory(org=plan.org, role="manager").user)
     team = None
     start_date = factory.LazyFunction(lambda: _monday(-28))
     end_date = factory.LazyFunction(lambda: _monday(56))

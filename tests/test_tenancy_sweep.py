@@ -157,6 +157,46 @@ def _import(world: World) -> dict[str, Any]:
     return {"pk": job.pk}
 
 
+def _plan(world: World) -> dict[str, Any]:
+    from .factories import ActionPlanFactory
+
+    return {"pk": ActionPlanFactory(org=world.org, owner=world.user("manager")).pk}
+
+
+def _milestone(world: World) -> dict[str, Any]:
+    from .factories import ActionPlanFactory, MilestoneFactory
+
+    plan = ActionPlanFactory(org=world.org, owner=world.user("manager"))
+    return {"pk": MilestoneFactory(plan=plan, owner=world.user("rep")).pk}
+
+
+def _plan_resource(world: World) -> dict[str, Any]:
+    from .factories import ActionPlanFactory, ResourceFactory
+
+    plan = ActionPlanFactory(org=world.org, owner=world.user("manager"))
+    return {"pk": plan.pk, "resource_pk": ResourceFactory(plan=plan).pk}
+
+
+def _risk(world: World) -> dict[str, Any]:
+    from .factories import ActionPlanFactory, RiskFactory
+
+    plan = ActionPlanFactory(org=world.org, owner=world.user("manager"))
+    return {"pk": RiskFactory(plan=plan).pk}
+
+
+def _blocker(world: World) -> dict[str, Any]:
+    from actionplans.services import blocker_raise
+
+    blocker = blocker_raise(actor=world.user("rep"), description="Stuck", **_milestone_obj(world))
+    return {"pk": blocker.pk}
+
+
+def _milestone_obj(world: World) -> dict[str, Any]:
+    from actionplans.models import Milestone
+
+    return {"milestone": Milestone.objects.get(pk=_milestone(world)["pk"])}
+
+
 # Pages under /o/<org_slug>/: sample arguments that name objects of `world.org`.
 ORG_URLS: dict[str, Sample] = {
     "org_home": _none,
@@ -233,6 +273,33 @@ ORG_URLS: dict[str, Sample] = {
     "goals:import_detail": _import,
     "goals:import_commit": _import,
     "goals:import_progress": _import,
+    "actionplans:this_week": _none,
+    "actionplans:plan_list": _none,
+    "actionplans:plan_create": _none,
+    "actionplans:plan_detail": _plan,
+    "actionplans:plan_edit": _plan,
+    "actionplans:milestone_create": _plan,
+    "actionplans:resource_add": _plan,
+    "actionplans:resource_edit": _plan_resource,
+    "actionplans:resource_delete": _plan_resource,
+    "actionplans:risk_create": _plan,
+    "actionplans:milestone_detail": _milestone,
+    "actionplans:milestone_edit": _milestone,
+    "actionplans:milestone_update": _milestone,
+    "actionplans:milestone_move": _milestone,
+    "actionplans:milestone_delete": _milestone,
+    "actionplans:risk_edit": _risk,
+    "actionplans:risk_trigger": _risk,
+    "actionplans:risk_activate_plan_b": _risk,
+    "actionplans:risk_close": _risk,
+    "actionplans:risk_delete": _risk,
+    "actionplans:contingency_add": _risk,
+    "actionplans:blocker_list": _none,
+    "actionplans:blocker_resolve": _blocker,
+    "actionplans:standup_index": _none,
+    "actionplans:team_standup": _team,
+    "actionplans:standup_post": _team,
+    "actionplans:standup_settings": _team,
 }
 
 # API routes that name one object: a token of another organisation gets 404.
@@ -253,6 +320,15 @@ API_DETAIL_URLS: dict[str, Sample] = {
     "api-raci-matrix-publish": _matrix,
     "api-raci-activity-detail": lambda world: {"pk": _matrix_activity(world)["activity_pk"]},
     "api-raci-activity-state": lambda world: {"pk": _matrix_activity(world)["activity_pk"]},
+    "api-plan-detail": _plan,
+    "api-milestone-detail": _milestone,
+    "api-milestone-updates": _milestone,
+    "api-resource-detail": lambda world: {"pk": _plan_resource(world)["resource_pk"]},
+    "api-risk-detail": _risk,
+    "api-risk-trigger": _risk,
+    "api-risk-activate-plan-b": _risk,
+    "api-risk-close": _risk,
+    "api-blocker-resolve": _blocker,
 }
 
 # Routes outside any organisation, each with the reason it needs no org check.
@@ -280,6 +356,13 @@ EXEMPT: dict[str, str] = {
     "api-smart-check": "checks against the token's organisation only (tested in tests/goals/test_api.py)",
     "api-raci-matrix-list": "lists the token's organisation only",
     "api-dispute-list": "lists the token's organisation only (tests/raci/test_disputes.py)",
+    "api-plan-list": "lists the token's organisation only (tests/actionplans/test_api.py)",
+    "api-milestone-list": "lists the token's organisation only (tests/actionplans/test_api.py)",
+    "api-resource-list": "lists the token's organisation only (tests/actionplans/test_api.py)",
+    "api-risk-list": "lists the token's organisation only (tests/actionplans/test_api.py)",
+    "api-blocker-list": "lists the token's organisation only (tests/actionplans/test_api.py)",
+    "api-standup-list": "names the team in the query or body; another organisation's team is "
+    "not found (tests/actionplans/test_api.py)",
     "api-schema": "public API description, no data",
     "api-docs": "public API description, no data",
 }
@@ -368,6 +451,10 @@ def test_api_token_of_another_org_gets_404(world: World, name: str):
         "publish",
         "state",
         "decide",
+        "updates",
+        "trigger",
+        "activate-plan-b",
+        "resolve",
     )
     method = client.post if name.endswith(posts) else client.get
     response = method(url)

@@ -10,24 +10,35 @@ from django.views.decorators.http import require_POST
 
 from salesops.permissions import can, require
 from salesops.selectors import history_for
-from salesops.views.helpers import apply_errors, render_page, safe_next
+from salesops.views.helpers import apply_errors, paginate, render_page, safe_next
 
 from .. import selectors, services
 from ..forms import MilestoneForm, UpdateForm
 from ..models import Milestone, MilestoneStatus
 from .plans import org_day
 
+THIS_WEEK_PAGE_SIZE = 50  # a rep has a handful; sales ops owning hundreds still gets a fast page
+
 
 def this_week(request: HttpRequest) -> HttpResponse:
     """The page reps open every week: each of my current milestones, updated in place."""
     require(request.membership, "plan.view")
     today = org_day(request)
-    rows = selectors.this_week_for(membership=request.membership, today=today)
-    overdue = selectors.overdue_ids(rows, today)
+    milestones = selectors.this_week_for(membership=request.membership, today=today)
+    page = paginate(request, milestones, per_page=THIS_WEEK_PAGE_SIZE)
+    rows = list(page.object_list)
     context = {
         "rows": rows,
-        "overdue": overdue,
-        "updated_count": sum(1 for m in rows if m.updated_this_week),
+        "page": page,
+        "query": "",
+        "total": page.paginator.count,
+        "overdue": selectors.overdue_ids(rows, today),
+        "overdue_count": selectors.this_week_overdue_count(
+            membership=request.membership, today=today
+        ),
+        "updated_count": selectors.this_week_updated_count(
+            membership=request.membership, today=today
+        ),
         "upcoming": selectors.upcoming_for(membership=request.membership, today=today),
         "my_blockers": list(
             selectors.blockers_for(membership=request.membership).filter(

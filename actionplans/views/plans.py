@@ -124,9 +124,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_edit": may_edit,
         "may_activate": can(request.membership, "plan.activate_plan_b", plan),
         "resource_form": ResourceForm() if may_edit else None,
-        "contingency_form": ContingencyMilestoneForm(
-            org=request.org, initial={"owner": plan.owner_id}
-        )
+        "contingency_form": ContingencyMilestoneForm(plan=plan, initial={"owner": plan.owner_id})
         if may_edit
         else None,
         "history": history_for(plan, limit=20) if can(request.membership, "history.view") else [],

@@ -144,7 +144,7 @@ def contingency_add(request: HttpRequest, pk: int) -> HttpResponse:
     """A Plan B milestone: dormant until the Plan B is activated, then it starts that week."""
     risk = _risk(request, pk)
     require(request.membership, "plan.edit", risk.plan)
-    form = ContingencyMilestoneForm(request.POST, org=request.org)
+    form = ContingencyMilestoneForm(request.POST, plan=risk.plan)
     if not form.is_valid():
         flash_form_errors(request, form)
         return _back(risk)

@@ -85,13 +85,10 @@ def team_standup(request: HttpRequest, pk: int) -> HttpResponse:
 def standup_post(request: HttpRequest, pk: int) -> HttpResponse:
     team = team_get(org=request.org, pk=pk)
     require(request.membership, "standup.post", team)
-    current = request.POST.getlist("milestones")
-    form = StandupEntryForm(
-        request.POST,
-        org=request.org,
-        user=request.user,
-        current=[value for value in current if value.isdigit()],
-    )
+    # Milestones the entry links may sit on plans closed since; they stay valid choices.
+    posted_ids = [value for value in request.POST.getlist("milestones") if value.isdigit()]
+    form = StandupEntryForm(request.POST, org=request.org, user=request.user, current=posted_ids)
+    saved = False
     if form.is_valid():
         try:
             standups.standup_post(actor=request.user, team=team, **form.cleaned_data)
@@ -101,15 +98,14 @@ def standup_post(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Your stand-up entry is saved."))
             if not request.htmx:
                 return redirect("actionplans:team_standup", org_slug=request.org.slug, pk=pk)
-            form = None  # a fresh form, filled with what was just saved
+            saved = True
     # htmx swaps only 2xx answers, so the fragment with errors comes back as 200.
-    status = 200 if request.htmx or form is None else 400
     return render_page(
         request,
         "actionplans/team_standup.html",
-        _standup_context(request, team, form),
+        _standup_context(request, team, None if saved else form),
         partial="standup-today",
-        status=status,
+        status=200 if request.htmx else 400,
     )
 
 

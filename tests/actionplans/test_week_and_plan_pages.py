@@ -69,6 +69,8 @@ def test_this_week_query_count_does_not_grow_with_milestones(world, clients):
 def test_plan_page_query_count_does_not_grow_with_milestones(world, clients):
     small_plan, _ = _plan_with(world, 3)
     large_plan, _ = _plan_with(world, 15)
+    for _index in range(4):  # each risk shows an inline Plan B form
+        RiskFactory(plan=large_plan)
     small = _queries(clients["manager"], _url("plan_detail", pk=small_plan.pk))
     assert _queries(clients["manager"], _url("plan_detail", pk=large_plan.pk)) == small
 
@@ -175,3 +177,14 @@ def test_plan_page_shows_timeline_budget_warning_and_risk_matrix(world, clients)
     body = clients["leader"].get(_url("plan_detail", pk=plan.pk)).content.decode()
     for marker in ("timeline", "budget-over", "risk-matrix", "milestone-table", "budget-totals"):
         assert f'data-testid="{marker}"' in body
+
+
+def test_this_week_is_paginated_for_people_who_own_very_many(world, clients):
+    plan = ActionPlanFactory(org=world.org, owner=world.user("manager"))
+    for _ in range(55):
+        MilestoneFactory(plan=plan, owner=world.user("rep"))
+    first = clients["rep"].get(_url("this_week")).content.decode()
+    assert first.count('data-testid="week-row"') == 50
+    assert "0 of 55 milestones updated this week" in first
+    second = clients["rep"].get(_url("this_week") + "?page=2").content.decode()
+    assert second.count('data-testid="week-row"') == 5

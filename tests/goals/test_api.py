@@ -1,19 +1,17 @@
 """API v1 for goals: KPIs, goals with metrics, the SMART check, bulk measurements, check-ins."""
 
-import json
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 from django.utils import timezone
 
 from goals.models import CheckIn, Goal, GoalLevel, GoalStatus, Kpi, Measurement
 from goals.services import kpis as kpi_services
 from salesops.models import Role
-from salesops.services import accounts
 
+from ..apiclient import api, error_of, patch, post
 from ..factories import CheckInFactory, GoalFactory, KpiFactory, MeasurementFactory, TeamFactory
 
 SMART_KEYS = ["specific", "measurable", "achievable", "relevant", "time_bound"]
@@ -30,32 +28,6 @@ def _fresh_throttle_counters():
 def builtin(world) -> dict[str, Kpi]:
     kpi_services.kpis_ensure_builtin(org=world.org)
     return {kpi.key: kpi for kpi in Kpi.objects.for_org(world.org).exclude(key="")}
-
-
-def api(world, role: str) -> Client:
-    if role == "outsider":
-        user, org = world.outsider.user, world.other_org
-    else:
-        user, org = world.user(role), world.org
-    _token, secret = accounts.api_token_create(user=user, org=org, name="t")
-    return Client(headers={"Authorization": f"Bearer {secret}"})
-
-
-def post(client: Client, path: str, data: object):
-    return client.post(path, json.dumps(data), content_type="application/json")
-
-
-def patch(client: Client, path: str, data: object):
-    return client.patch(path, json.dumps(data), content_type="application/json")
-
-
-def error_of(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"]
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def ids(response) -> set[int]:

@@ -1,18 +1,12 @@
 """The RACI API: matrices with their validation, cells, publishing, activity states."""
 
 import pytest
-from django.test import Client
 
 from raci.models import MatrixStatus, RaciAssignment
 from salesops.models import Role, TeamKind
-from salesops.services.accounts import api_token_create
 
+from ..apiclient import api
 from ..factories import TeamFactory
-
-
-def api(world, role: str) -> Client:
-    _token, secret = api_token_create(user=world.user(role), org=world.org, name="t")
-    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
 @pytest.fixture

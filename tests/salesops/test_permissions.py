@@ -34,8 +34,22 @@ EXPECTED: dict[str, set[str]] = {
     "raci.view": EVERYONE,
     "raci.edit": {A, M},
     "raci.settings": {A},
+    "plan.view": EVERYONE,
+    "plan.create": {A, L, M},
 }
-OBJECT_RULES = {"team.members.manage", "goal.edit", "goal.measure", "goal.checkin", "goal.comment"}
+OBJECT_RULES = {
+    "team.members.manage",
+    "goal.edit",
+    "goal.measure",
+    "goal.checkin",
+    "goal.comment",
+    "plan.edit",
+    "plan.activate_plan_b",
+    "milestone.update",
+    "blocker.resolve",
+    "standup.post",
+    "standup.settings",
+}
 
 
 def test_matrix_names_every_action_of_the_policy():

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from actionplans.demo import seed_plans
 from goals.demo import seed_goals
 from goals.services.kpis import kpis_ensure_builtin
 from raci.demo import seed_disputes, seed_matrices
@@ -104,6 +105,7 @@ class Command(BaseCommand):
         leader = Membership.objects.get(org=org, user=people[Role.LEADER])
         seed_matrices(org=org, actor=people[Role.ADMIN], fallback_accountable=leader)
         seed_disputes(org=org, teams=teams, people=people)
+        seed_plans(org=org, teams=teams, people=people)
         # A second organisation shows the org switcher: the sales ops admin also works there.
         other, _ = Organization.objects.get_or_create(
             slug="demo-intl",
