@@ -111,6 +111,19 @@ def _in_team(membership: Membership, team: Team | None) -> bool:
     return team.pk in team_ids_of(membership)
 
 
+def _sees_survey_results(membership: Membership, survey: Any) -> bool:
+    """Admins and leaders; managers for their own teams (under the same thresholds)."""
+    from feedback.selectors import may_see_results
+
+    return survey is not None and may_see_results(membership, survey)
+
+
+def _answers_survey(membership: Membership, survey: Any) -> bool:
+    from feedback.services import in_audience
+
+    return survey is not None and in_audience(survey, membership.user)
+
+
 POLICY: dict[str, Rule] = {
     # organisation
     "org.view": ALL_ROLES,
@@ -150,6 +163,13 @@ POLICY: dict[str, Rule] = {
     "blocker.resolve": _resolves_blocker,
     "standup.post": _in_team,
     "standup.settings": _leads_team,
+    # anonymous feedback
+    "survey.manage": ADMIN_LEADER,
+    "survey.results": _sees_survey_results,
+    "survey.answer": _answers_survey,
+    "suggestion.submit": ALL_ROLES,
+    "suggestion.read": ADMIN_LEADER,
+    "followup.manage": ADMIN_LEADER,
     # platform
     "webhook.deliveries.view": ADMIN,
     "apitoken.manage_own": ALL_ROLES,

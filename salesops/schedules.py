@@ -69,6 +69,14 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {
         "expires_seconds": 240,
         "description": "Post each team's stand-up digest to its channel at the team's set time.",
     },
+    "survey-rounds": {
+        # Every 15 minutes: close survey rounds past their date, remind those who have not
+        # answered two days before closing (once), and open the next monthly round.
+        "task": "feedback.tasks.survey_rounds_run",
+        "crontab": {"minute": "*/15"},
+        "expires_seconds": 840,
+        "description": "Open, remind and close anonymous survey rounds.",
+    },
     "housekeeping": {
         # Nightly at 03:15 UTC: delete dispatched outbox rows and old sent webhook deliveries.
         "task": "salesops.tasks.housekeeping",

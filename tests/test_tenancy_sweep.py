@@ -197,6 +197,68 @@ def _milestone_obj(world: World) -> dict[str, Any]:
     return {"milestone": Milestone.objects.get(pk=_milestone(world)["pk"])}
 
 
+def _survey(world: World) -> dict[str, Any]:
+    from feedback.services import survey_create_from_template
+
+    survey = survey_create_from_template(
+        actor=world.user("admin"), org=world.org, key="collaboration_pulse"
+    )
+    return {"pk": survey.pk}
+
+
+def _survey_question(world: World) -> dict[str, Any]:
+    from feedback.models import Question
+
+    survey_pk = _survey(world)["pk"]
+    return {"pk": Question.objects.filter(survey_id=survey_pk).first().pk}
+
+
+def _survey_round(world: World) -> dict[str, Any]:
+    from feedback.models import Survey
+    from feedback.services import round_open
+
+    survey = Survey.objects.get(pk=_survey(world)["pk"])
+    return {"pk": round_open(actor=world.user("admin"), survey=survey).pk}
+
+
+def _follow_up(world: World) -> dict[str, Any]:
+    from datetime import date
+
+    from feedback.models import Survey
+    from feedback.services import action_save
+
+    survey = Survey.objects.get(pk=_survey(world)["pk"])
+    action = action_save(
+        actor=world.user("admin"),
+        org=world.org,
+        survey=survey,
+        title="Weekly hand-off review",
+        owner=world.user("leader"),
+        due_date=date(2030, 1, 1),
+    )
+    return {"pk": action.pk}
+
+
+def _suggestion(world: World) -> dict[str, Any]:
+    from feedback.services import suggestion_submit
+
+    return {"pk": suggestion_submit(actor=world.user("rep"), org=world.org, body="More demos").pk}
+
+
+def _api_survey(world: World) -> dict[str, Any]:
+    """A live survey of `world.org` with an open round, so answering it would be possible."""
+    from feedback.services import QuestionSpec, round_open, survey_create
+
+    survey = survey_create(
+        actor=world.user("admin"),
+        org=world.org,
+        title="Pulse",
+        questions=[QuestionSpec(kind="scale", text="Clear hand-offs?")],
+    )
+    round_open(actor=world.user("admin"), survey=survey, announce=False)
+    return {"pk": survey.pk}
+
+
 # Pages under /o/<org_slug>/: sample arguments that name objects of `world.org`.
 ORG_URLS: dict[str, Sample] = {
     "org_home": _none,
@@ -300,6 +362,25 @@ ORG_URLS: dict[str, Sample] = {
     "actionplans:team_standup": _team,
     "actionplans:standup_post": _team,
     "actionplans:standup_settings": _team,
+    "feedback:survey_list": _none,
+    "feedback:survey_create": _none,
+    "feedback:survey_detail": _survey,
+    "feedback:survey_edit": _survey,
+    "feedback:survey_archive": _survey,
+    "feedback:question_add": _survey,
+    "feedback:round_open": _survey,
+    "feedback:survey_results": _survey,
+    "feedback:survey_export": _survey,
+    "feedback:action_create": _survey,
+    "feedback:question_edit": _survey_question,
+    "feedback:question_delete": _survey_question,
+    "feedback:question_move": _survey_question,
+    "feedback:round_answer": _survey_round,
+    "feedback:round_close": _survey_round,
+    "feedback:action_list": _none,
+    "feedback:action_edit": _follow_up,
+    "feedback:suggestion_box": _none,
+    "feedback:suggestion_action": _suggestion,
 }
 
 # API routes that name one object: a token of another organisation gets 404.
@@ -329,6 +410,9 @@ API_DETAIL_URLS: dict[str, Sample] = {
     "api-risk-activate-plan-b": _risk,
     "api-risk-close": _risk,
     "api-blocker-resolve": _blocker,
+    "api-survey-detail": _api_survey,
+    "api-survey-responses": _api_survey,
+    "api-survey-results": _api_survey,
 }
 
 # Routes outside any organisation, each with the reason it needs no org check.
@@ -363,6 +447,10 @@ EXEMPT: dict[str, str] = {
     "api-blocker-list": "lists the token's organisation only (tests/actionplans/test_api.py)",
     "api-standup-list": "names the team in the query or body; another organisation's team is "
     "not found (tests/actionplans/test_api.py)",
+    "api-survey-list": "lists and creates in the token's organisation only "
+    "(tests/feedback/test_api.py)",
+    "api-suggestion-list": "writes into the token's organisation's suggestion box only "
+    "(tests/feedback/test_api.py)",
     "api-schema": "public API description, no data",
     "api-docs": "public API description, no data",
 }
@@ -455,6 +543,7 @@ def test_api_token_of_another_org_gets_404(world: World, name: str):
         "trigger",
         "activate-plan-b",
         "resolve",
+        "responses",
     )
     method = client.post if name.endswith(posts) else client.get
     response = method(url)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from salesops.permissions import can, require
 from salesops.selectors import get_or_404, history_for
+from salesops.spreadsheets import spreadsheet_safe
 from salesops.views.helpers import apply_errors, render_page
 
 from .. import selectors, services
@@ -253,22 +254,17 @@ def matrix_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("raci:matrix_detail", org_slug=request.org.slug, pk=pk)
 
 
-def _spreadsheet_safe(value: str) -> str:
-    """Text a spreadsheet will not run: a leading =, +, - or @ would make it a formula."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
-
 def _table(matrix: RaciMatrix) -> tuple[list[str], list[list[str]]]:
     grid = selectors.grid_for(matrix=matrix)
     header = [
         _("Phase"),
         _("Activity"),
-        *[_spreadsheet_safe(participant.name) for participant in grid.participants],
+        *[spreadsheet_safe(participant.name) for participant in grid.participants],
     ]
     rows = [
         [
-            _spreadsheet_safe(activity.phase),
-            _spreadsheet_safe(activity.name),
+            spreadsheet_safe(activity.phase),
+            spreadsheet_safe(activity.name),
             *[letters for _p, letters in cells],
         ]
         for activity, cells, _i in grid.rows()
@@ -297,7 +293,7 @@ def matrix_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "RACI"
-    sheet.append([_spreadsheet_safe(matrix.title)])
+    sheet.append([spreadsheet_safe(matrix.title)])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(header)
     for cell in sheet[2]:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "goals",
     "raci",
     "actionplans",
+    "feedback",
 ]
 
 MIDDLEWARE = [

@@ -36,6 +36,10 @@ EXPECTED: dict[str, set[str]] = {
     "raci.settings": {A},
     "plan.view": EVERYONE,
     "plan.create": {A, L, M},
+    "survey.manage": {A, L},
+    "suggestion.submit": EVERYONE,
+    "suggestion.read": {A, L},
+    "followup.manage": {A, L},
 }
 OBJECT_RULES = {
     "team.members.manage",
@@ -49,6 +53,8 @@ OBJECT_RULES = {
     "blocker.resolve",
     "standup.post",
     "standup.settings",
+    "survey.results",
+    "survey.answer",
 }
 
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from actionplans.demo import seed_plans
+from feedback.demo import seed_feedback
 from goals.demo import seed_goals
 from goals.services.kpis import kpis_ensure_builtin
 from raci.demo import seed_disputes, seed_matrices
@@ -106,6 +107,7 @@ class Command(BaseCommand):
         seed_matrices(org=org, actor=people[Role.ADMIN], fallback_accountable=leader)
         seed_disputes(org=org, teams=teams, people=people)
         seed_plans(org=org, teams=teams, people=people)
+        seed_feedback(org=org, teams=teams, people=people)
         # A second organisation shows the org switcher: the sales ops admin also works there.
         other, _ = Organization.objects.get_or_create(
             slug="demo-intl",
