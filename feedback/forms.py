@@ -184,3 +184,9 @@ class SuggestionForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
     )
+
+
+class ScheduleForm(forms.Form):
+    opens_on = forms.DateField(
+        label=_("Or open the first round on"), widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -55,6 +55,12 @@ class Survey(models.Model):
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
+    first_round_on = models.DateField(
+        _("first round opens on"),
+        null=True,
+        blank=True,
+        help_text=_("Schedule the first round; it closes after the days it stays open."),
+    )
     score_threshold = models.PositiveSmallIntegerField(
         _("anonymity threshold for results"),
         validators=[MinValueValidator(3), MaxValueValidator(10)],

@@ -416,6 +416,30 @@ def round_announce(*, round_id: int) -> bool:
 
 
 @transaction.atomic
+def survey_schedule(
+    *, actor: User, survey: Survey, opens_on: date, now: datetime | None = None
+) -> Survey:
+    """Set the day the first round opens; the periodic job opens it that day (or open it now
+    when the day is today)."""
+    survey = Survey.objects.select_for_update(of=("self",)).select_related("org").get(pk=survey.pk)
+    today = org_today(survey.org, now).date()
+    if survey.status == SurveyStatus.ARCHIVED:
+        raise ValidationError(_("This survey is archived."))
+    if survey.rounds.exists():
+        raise ValidationError(_("This survey has already run; open its next round instead."))
+    if not survey.questions.exists():
+        raise ValidationError(_("Add at least one question first."))
+    if opens_on < today:
+        raise ValidationError({"opens_on": _("Choose today or a later day.")})
+    survey.first_round_on = opens_on
+    survey.status = SurveyStatus.ACTIVE
+    survey.save()
+    if opens_on == today:
+        round_open(actor=actor, survey=survey, now=now)
+    return survey
+
+
+@transaction.atomic
 def round_close(*, actor: User | None, round_: Round, now: datetime | None = None) -> Round:
     round_ = Round.objects.select_for_update().get(pk=round_.pk)
     if round_.closed_at is not None:
@@ -474,10 +498,12 @@ def survey_rounds_run(*, now: datetime | None = None) -> dict[str, int]:
             ):
                 done["reminded"] += round_remind(round_id=current.pk)
             continue
-        if survey.recurrence != Recurrence.MONTHLY:
-            continue
         last = survey.rounds.order_by("-number").first()
-        if last is not None and add_months(last.opens_on, 1) > today:
+        if last is None:
+            # A scheduled first round opens on its day.
+            if survey.first_round_on is None or survey.first_round_on > today:
+                continue
+        elif survey.recurrence != Recurrence.MONTHLY or add_months(last.opens_on, 1) > today:
             continue
         try:
             with transaction.atomic():

@@ -13,10 +13,10 @@ from goals.services.checkins import org_today
 from salesops.models import Role
 from salesops.permissions import can, require
 from salesops.selectors import get_or_404, history_for
-from salesops.views.helpers import apply_errors, paginate, render_page
+from salesops.views.helpers import apply_errors, flash_form_errors, paginate, render_page
 
 from .. import selectors, services
-from ..forms import QuestionForm, SurveyCreateForm, SurveyForm
+from ..forms import QuestionForm, ScheduleForm, SurveyCreateForm, SurveyForm
 from ..models import Question, Round, Survey
 
 
@@ -168,6 +168,9 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_answer": current is not None and can(membership, "survey.answer", survey),
         "audience_teams": list(survey.audience_teams.order_by("name")),
         "question_form": QuestionForm() if manages and not locked else None,
+        "schedule_form": ScheduleForm(initial={"opens_on": survey.first_round_on})
+        if manages and not rounds
+        else None,
         "actions": list(selectors.actions_for(org=request.org, survey=survey)),
         "may_follow_up": can(membership, "followup.manage"),
         "show_history": can(membership, "history.view"),
@@ -311,7 +314,10 @@ def question_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def round_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a round now, or — with a day chosen — schedule the first round for that day."""
     survey = _managed_survey(request, pk)
+    if request.POST.get("opens_on"):
+        return _schedule(request, survey)
     try:
         round_ = services.round_open(actor=request.user, survey=survey)
     except ValidationError as error:
@@ -321,6 +327,26 @@ def round_open(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             _("Round %(number)s is open until %(day)s. Its audience has been notified.")
             % {"number": round_.number, "day": round_.closes_on.isoformat()},
+        )
+    return _detail(survey, "rounds")
+
+
+def _schedule(request: HttpRequest, survey: Survey) -> HttpResponse:
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+        return _detail(survey, "rounds")
+    try:
+        services.survey_schedule(
+            actor=request.user, survey=survey, opens_on=form.cleaned_data["opens_on"]
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request,
+            _("The first round opens on %(day)s; its audience is told that day.")
+            % {"day": form.cleaned_data["opens_on"].isoformat()},
         )
     return _detail(survey, "rounds")
 

@@ -805,3 +805,26 @@ def test_actions_of_surveys_not_addressed_to_me_are_not_shown(world, clients, da
     )
     assert "Fix the West" not in clients["rep"].get(url("action_list")).content.decode()
     assert "Fix the West" in clients["leader"].get(url("action_list")).content.decode()
+
+
+def test_the_first_round_can_be_scheduled_from_the_survey_page(world, clients):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from feedback import services as feedback_services
+    from feedback.models import Survey as SurveyModel
+
+    survey = feedback_services.survey_create_from_template(
+        actor=world.user("admin"), org=world.org, key="pain_points"
+    )
+    url = reverse("feedback:round_open", kwargs={"org_slug": "acme", "pk": survey.pk})
+    day = timezone.localdate() + timedelta(days=3)
+    response = clients["leader"].post(url, {"opens_on": day.isoformat()}, follow=True)
+    assert response.status_code == 200
+    survey = SurveyModel.objects.get(pk=survey.pk)
+    assert (survey.first_round_on, survey.status, survey.rounds.count()) == (day, "active", 0)
+    assert 'data-testid="scheduled"' in response.content.decode()
+    past = clients["leader"].post(url, {"opens_on": "2000-01-01"}, follow=True)
+    assert "Choose today or a later day." in past.content.decode()
+    assert clients["rep"].post(url, {"opens_on": day.isoformat()}).status_code in (403, 404)

@@ -1112,3 +1112,41 @@ def test_updating_an_action_keeps_its_history(world, survey):
         services.action_save(actor=world.user(Role.ADMIN), org=world.org, action=action, title="")
     action.refresh_from_db()
     assert action.title == "Weekly hand-off review"
+
+
+# --- scheduling the first round -----------------------------------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_a_scheduled_first_round_opens_on_its_day_once(world):
+    survey = services.survey_create_from_template(
+        actor=world.user("admin"), org=world.org, key="pain_points"
+    )
+    before = datetime(2026, 3, 9, 10, 0, tzinfo=SHANGHAI)
+    services.survey_schedule(
+        actor=world.user("admin"), survey=survey, opens_on=date(2026, 3, 11), now=before
+    )
+    services.survey_rounds_run(now=before)
+    assert not Round.objects.filter(survey=survey).exists()
+    on_the_day = datetime(2026, 3, 11, 0, 20, tzinfo=SHANGHAI)
+    services.survey_rounds_run(now=on_the_day)
+    services.survey_rounds_run(now=on_the_day)
+    (round_,) = Round.objects.filter(survey=survey)
+    assert (round_.number, round_.opens_on) == (1, date(2026, 3, 11))
+
+
+def test_scheduling_in_the_past_or_after_a_round_is_refused(world):
+    now = datetime(2026, 3, 9, 10, 0, tzinfo=SHANGHAI)
+    survey = services.survey_create_from_template(
+        actor=world.user("admin"), org=world.org, key="pain_points"
+    )
+    with pytest.raises(ValidationError):
+        services.survey_schedule(
+            actor=world.user("admin"), survey=survey, opens_on=date(2026, 3, 8), now=now
+        )
+    services.round_open(actor=world.user("admin"), survey=survey, now=now)
+    with pytest.raises(ValidationError):
+        services.survey_schedule(
+            actor=world.user("admin"), survey=survey, opens_on=date(2026, 3, 20), now=now
+        )
