@@ -307,6 +307,24 @@ class Measurement(models.Model):
         return f"{self.kpi_id} {self.period_start}: {self.value}"
 
 
+class MeasurementTouch(models.Model):
+    """A KPI period whose measurements changed and whose rollups must be recomputed.
+
+    Written in the same transaction as the change (create, update, delete); the rollup job
+    reads them, recomputes those periods and deletes exactly the rows it read.
+    """
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.period_start}"
+
+
 class CheckIn(models.Model):
     """The owner's weekly word on a goal: how confident they are, and why."""
 

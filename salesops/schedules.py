@@ -77,6 +77,22 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {
         "expires_seconds": 840,
         "description": "Open, remind and close anonymous survey rounds.",
     },
+    "kpi-rollups": {
+        # Every 10 minutes: recompute the week, month and quarter rollups of the KPI periods
+        # whose measurements changed since the last run (all of them the first time).
+        "task": "dashboards.tasks.rollups_update_all",
+        "crontab": {"minute": "*/10"},
+        "expires_seconds": 540,
+        "description": "Incremental KPI rollups (week, month, fiscal quarter).",
+    },
+    "goal-snapshots": {
+        # Hourly at :50: today's snapshot of every active goal (organisation time), replaced
+        # with the latest figures through the day.
+        "task": "dashboards.tasks.goal_snapshots_take",
+        "crontab": {"minute": "50"},
+        "expires_seconds": 3000,
+        "description": "Daily goal snapshots for trend charts.",
+    },
     "housekeeping": {
         # Nightly at 03:15 UTC: delete dispatched outbox rows and old sent webhook deliveries.
         "task": "salesops.tasks.housekeeping",

@@ -1,5 +1,6 @@
 """Measurements: manual entry, idempotent bulk upsert, and CRM file imports."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,7 +15,15 @@ from salesops.models import Membership, Organization, Team, User
 from salesops.services import outbox
 
 from .. import importing
-from ..models import Goal, ImportStatus, Kpi, Measurement, MeasurementImport, MeasurementSource
+from ..models import (
+    Goal,
+    ImportStatus,
+    Kpi,
+    Measurement,
+    MeasurementImport,
+    MeasurementSource,
+    MeasurementTouch,
+)
 from ..periods import period_start
 
 BULK_LIMIT = 5000
@@ -37,6 +46,13 @@ def _check_scope(*, org: Organization, kpi: Kpi, team: Team | None, owner: User 
         errors["owner"] = _("The owner must be a member of this organisation.")
     if errors:
         raise ValidationError(errors)
+
+
+def measurements_touch(*, org: Organization, periods: Iterable[tuple[int, date]]) -> None:
+    """Note (KPI, period start) pairs whose rollups are now stale, for the rollup job."""
+    MeasurementTouch.objects.bulk_create(
+        MeasurementTouch(org=org, kpi_id=kpi_id, period_start=day) for kpi_id, day in set(periods)
+    )
 
 
 @transaction.atomic
@@ -81,11 +97,15 @@ def measurement_record(
     measurement.value = value
     measurement.full_clean()
     measurement.save()
+    measurements_touch(org=org, periods=[(kpi.pk, start)])
     return measurement
 
 
 @transaction.atomic
 def measurement_delete(*, actor: User, measurement: Measurement) -> None:
+    measurements_touch(
+        org=measurement.org, periods=[(measurement.kpi_id, measurement.period_start)]
+    )
     measurement.delete()
 
 
@@ -125,6 +145,7 @@ def measurements_upsert(
             .filter(source=source, external_id__in=ids)
         }
         to_create, to_update, unchanged = [], [], 0
+        touched: list[tuple[int, date]] = []
         now = timezone.now()
         for row in rows:
             start = period_start(row.day, row.period_kind)
@@ -159,6 +180,7 @@ def measurements_upsert(
             ):
                 unchanged += 1
                 continue
+            touched.append((current.kpi_id, current.period_start))  # where it was
             current.kpi, current.team, current.owner = row.kpi, row.team, row.owner
             current.period_kind, current.period_start, current.value = (
                 row.period_kind,
@@ -173,6 +195,8 @@ def measurements_upsert(
             ["kpi", "team", "owner", "period_kind", "period_start", "value", "updated_at"],
             batch_size=1000,
         )
+        touched.extend((m.kpi_id, m.period_start) for m in [*to_create, *to_update])
+        measurements_touch(org=org, periods=touched)
     return BulkResult(created=len(to_create), updated=len(to_update), unchanged=unchanged)
 
 

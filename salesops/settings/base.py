@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "raci",
     "actionplans",
     "feedback",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
