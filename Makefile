@@ -59,7 +59,7 @@ typecheck: install
 		raci/services.py raci/selectors.py raci/disputes.py raci/validation.py raci/workdays.py \
 		actionplans/services.py actionplans/selectors.py actionplans/standups.py actionplans/timeline.py actionplans/triggers.py actionplans/blueprints.py \
 		feedback/services.py feedback/selectors.py feedback/anonymity.py feedback/blueprints.py \
-		dashboards/rollups.py dashboards/snapshots.py
+		dashboards/rollups.py dashboards/snapshots.py dashboards/stats.py dashboards/experiments.py
 
 test: install assets compilemessages lint typecheck
 	DJANGO_SETTINGS_MODULE=salesops.settings.test $(BIN)/pytest

@@ -2,7 +2,9 @@
 read small tables however much history an organisation has."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from salesops.models import Organization, Team
 from salesops.models.tenancy import OrgScopedQuerySet
@@ -105,3 +107,125 @@ class GoalSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.goal_id} @ {self.day}"
+
+
+class ExperimentMetric(models.TextChoices):
+    CONVERSION = "conversion", _("Conversion (successes ÷ trials)")
+    MEAN = "mean", _("Mean value")
+
+
+class ExperimentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+
+
+class Experiment(models.Model):
+    """A strategy A/B test: variants compared on a conversion or a mean value."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="experiments")
+    title = models.CharField(_("title"), max_length=200)
+    hypothesis = models.TextField(_("hypothesis"))
+    kpi = models.ForeignKey(
+        "goals.Kpi",
+        verbose_name=_("KPI"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        "salesops.User", verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    metric = models.CharField(_("measured as"), max_length=12, choices=ExperimentMetric.choices)
+    baseline = models.DecimalField(
+        _("baseline"),
+        max_digits=14,
+        decimal_places=4,
+        help_text=_("Today's conversion rate in % (e.g. 20), or today's standard deviation."),
+    )
+    minimum_effect = models.DecimalField(
+        _("smallest effect worth detecting"),
+        max_digits=14,
+        decimal_places=4,
+        help_text=_("In percentage points for a conversion, in the value's unit for a mean."),
+    )
+    alpha = models.DecimalField(
+        _("significance level"), max_digits=4, decimal_places=3, default=0.05
+    )
+    power = models.DecimalField(_("power"), max_digits=4, decimal_places=3, default=0.8)
+    planned_per_variant = models.PositiveIntegerField(_("planned sample per variant"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExperimentStatus.choices, default=ExperimentStatus.DRAFT
+    )
+    started_on = models.DateField(null=True, blank=True)
+    finished_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "salesops.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("experiment")
+        verbose_name_plural = _("experiments")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Variant(models.Model):
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    name = models.CharField(_("variant"), max_length=80)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint("experiment", "name", name="variant_names_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Observation(models.Model):
+    """Results for a variant: a batch of trials with its successes, or one measured value."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="observations")
+    trials = models.PositiveIntegerField(default=0)
+    successes = models.PositiveIntegerField(default=0)
+    value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    external_id = models.CharField(max_length=120, blank=True)
+    created_by = models.ForeignKey(
+        "salesops.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(successes__lte=models.F("trials")), name="successes_within_trials"
+            ),
+            models.UniqueConstraint(
+                "variant",
+                "external_id",
+                condition=~Q(external_id=""),
+                name="observation_external_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}: {self.trials}/{self.successes}/{self.value}"

@@ -170,6 +170,9 @@ POLICY: dict[str, Rule] = {
     "suggestion.submit": ALL_ROLES,
     "suggestion.read": ADMIN_LEADER,
     "followup.manage": ADMIN_LEADER,
+    # monitoring
+    "experiment.view": ALL_ROLES,
+    "experiment.manage": frozenset({Role.ADMIN, Role.LEADER, Role.MANAGER}),
     # platform
     "webhook.deliveries.view": ADMIN,
     "apitoken.manage_own": ALL_ROLES,

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from actionplans import api as ap_api
+from dashboards import api as dashboards_api
 from feedback import api as feedback_api
 from goals import api as goals_api
 from raci import api as raci_api
@@ -31,6 +32,7 @@ router.register("blockers", ap_api.BlockerViewSet, basename="api-blocker")
 router.register("standups", ap_api.StandupViewSet, basename="api-standup")
 router.register("surveys", feedback_api.SurveyViewSet, basename="api-survey")
 router.register("suggestions", feedback_api.SuggestionViewSet, basename="api-suggestion")
+router.register("experiments", dashboards_api.ExperimentViewSet, basename="api-experiment")
 
 api_patterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
@@ -130,6 +132,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("raci.urls")),
     path("o/<slug:org_slug>/", include("actionplans.urls")),
     path("o/<slug:org_slug>/", include("feedback.urls")),
+    path("o/<slug:org_slug>/", include("dashboards.urls")),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -259,6 +259,25 @@ def _api_survey(world: World) -> dict[str, Any]:
     return {"pk": survey.pk}
 
 
+def _experiment(world: World) -> dict[str, Any]:
+    from dashboards.experiments import experiment_create
+
+    experiment = experiment_create(
+        actor=world.user("admin"),
+        org=world.org,
+        variants=["Control", "Bundle"],
+        title="Bundle offer",
+        hypothesis="A bundle converts better.",
+        owner=world.user("manager"),
+        metric="conversion",
+        baseline=20,
+        minimum_effect=5,
+        alpha="0.05",
+        power="0.8",
+    )
+    return {"pk": experiment.pk}
+
+
 # Pages under /o/<org_slug>/: sample arguments that name objects of `world.org`.
 ORG_URLS: dict[str, Sample] = {
     "org_home": _none,
@@ -381,6 +400,13 @@ ORG_URLS: dict[str, Sample] = {
     "feedback:action_edit": _follow_up,
     "feedback:suggestion_box": _none,
     "feedback:suggestion_action": _suggestion,
+    "dashboards:experiment_list": _none,
+    "dashboards:experiment_create": _none,
+    "dashboards:experiment_detail": _experiment,
+    "dashboards:experiment_edit": _experiment,
+    "dashboards:experiment_status": _experiment,
+    "dashboards:results_add": _experiment,
+    "dashboards:results_import": _experiment,
 }
 
 # API routes that name one object: a token of another organisation gets 404.
@@ -413,6 +439,8 @@ API_DETAIL_URLS: dict[str, Sample] = {
     "api-survey-detail": _api_survey,
     "api-survey-responses": _api_survey,
     "api-survey-results": _api_survey,
+    "api-experiment-detail": _experiment,
+    "api-experiment-results": _experiment,
 }
 
 # Routes outside any organisation, each with the reason it needs no org check.
@@ -451,6 +479,8 @@ EXEMPT: dict[str, str] = {
     "(tests/feedback/test_api.py)",
     "api-suggestion-list": "writes into the token's organisation's suggestion box only "
     "(tests/feedback/test_api.py)",
+    "api-experiment-list": "lists and creates in the token's organisation only "
+    "(tests/dashboards/test_experiments_api.py)",
     "api-schema": "public API description, no data",
     "api-docs": "public API description, no data",
 }
@@ -544,6 +574,7 @@ def test_api_token_of_another_org_gets_404(world: World, name: str):
         "activate-plan-b",
         "resolve",
         "responses",
+        "experiment-results",
     )
     method = client.post if name.endswith(posts) else client.get
     response = method(url)

@@ -40,6 +40,8 @@ EXPECTED: dict[str, set[str]] = {
     "suggestion.submit": EVERYONE,
     "suggestion.read": {A, L},
     "followup.manage": {A, L},
+    "experiment.view": EVERYONE,
+    "experiment.manage": {A, L, M},
 }
 OBJECT_RULES = {
     "team.members.manage",
