@@ -39,10 +39,10 @@ from ..factories import (
     ResourceFactory,
     RiskFactory,
 )
+from ..languages import LANGUAGES, speak
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 NAVBAR = '<nav class="navbar'
-LANGUAGES = ["en", "zh-hans"]
 
 
 def url(name: str, **kwargs: object) -> str:
@@ -117,12 +117,6 @@ def data(world) -> Data:
     resource = ResourceFactory(plan=plan, description="Training sessions", planned=800)
     assert blocker.routed_to == manager and leader != manager
     return Data(plan, first, second, resource, risk, plan_b, blocker)
-
-
-def speak(world, role: str, language: str) -> None:
-    user = world.outsider.user if role == "outsider" else world.user(role)
-    user.preferred_language = language
-    user.save(update_fields=["preferred_language"])
 
 
 # --- who may open which page -------------------------------------------------------------

@@ -22,8 +22,8 @@ from dashboards.models import Experiment, ExperimentStatus, Observation, Variant
 from salesops.models import Role
 
 from ..factories import KpiFactory
+from ..languages import LANGUAGES, speak
 
-LANGUAGES = ["en", "zh-hans"]
 EVERYONE = [Role.ADMIN, Role.LEADER, Role.MANAGER, Role.REP, Role.MEMBER]
 MANAGERS = [Role.ADMIN, Role.LEADER, Role.MANAGER]
 NOT_MANAGERS = [Role.REP, Role.MEMBER]
@@ -35,12 +35,6 @@ def url(name: str, **kwargs: object) -> str:
 
 def messages_of(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def speak(world, role: str, language: str) -> None:
-    user = world.user(role)
-    user.preferred_language = language
-    user.save(update_fields=["preferred_language"])
 
 
 def make(

@@ -24,8 +24,8 @@ from feedback.services import QuestionSpec
 from salesops.models import Role
 
 from ..factories import MembershipFactory, TeamFactory, TeamMembershipFactory
+from ..languages import LANGUAGES, speak
 
-LANGUAGES = ["en", "zh-hans"]
 EVERYONE = [Role.ADMIN, Role.LEADER, Role.MANAGER, Role.REP, Role.MEMBER]
 MANAGERS = [Role.ADMIN, Role.LEADER]
 
@@ -36,12 +36,6 @@ def url(name: str, **kwargs: object) -> str:
 
 def messages_of(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def speak(world, role: str, language: str) -> None:
-    user = world.outsider.user if role == "outsider" else world.user(role)
-    user.preferred_language = language
-    user.save(update_fields=["preferred_language"])
 
 
 @dataclass
