@@ -166,8 +166,8 @@ class Experiment(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=ExperimentStatus.choices, default=ExperimentStatus.DRAFT
     )
-    started_on = models.DateField(null=True, blank=True)
-    finished_on = models.DateField(null=True, blank=True)
+    started_on = models.DateField(_("started on"), null=True, blank=True)
+    finished_on = models.DateField(_("finished on"), null=True, blank=True)
     created_by = models.ForeignKey(
         "salesops.User", null=True, on_delete=models.SET_NULL, related_name="+"
     )
