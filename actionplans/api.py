@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from goals.models import Goal
 from goals.periods import week_start
 from goals.services.checkins import org_today
-from salesops.api import ERRORS
+from salesops.api import ERRORS, api_context, query_params
 from salesops.models import Membership, Role, Team
 from salesops.permissions import require
 from salesops.selectors import get_or_404
@@ -63,22 +63,6 @@ from .serializers import (
     WeeklyUpdateResultSerializer,
     WeeklyUpdateSerializer,
 )
-
-
-def _ctx(request: Request) -> tuple[Any, Membership]:
-    return request._request.org, request._request.membership  # type: ignore[attr-defined]
-
-
-def _today(org: Any) -> date:
-    """Today in the organisation's time zone."""
-    return org_today(org).date()
-
-
-def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    """Query parameters, validated: a bad filter answers 400 rather than being ignored."""
-    params = serializer_class(data=request.query_params)
-    params.is_valid(raise_exception=True)
-    return dict(params.validated_data)
 
 
 def _same_plan(data: dict[str, Any], plan_id: int, message: Any) -> None:
@@ -171,10 +155,10 @@ class PlanViewSet(viewsets.GenericViewSet):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return ActionPlan.objects.none()
-        org, membership = _ctx(self.request)
+        org, membership = api_context(self.request)
         if self.action != "list":
             return ActionPlan.objects.for_org(org).select_related("owner", "team", "org")
-        params = _query(PlanFilterSerializer, self.request)
+        params = query_params(PlanFilterSerializer, self.request)
         filters = selectors.PlanFilters(
             status=params.get("status", ""),
             team=params.get("team"),
@@ -191,11 +175,11 @@ class PlanViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(PlanSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, _membership = _ctx(request)
-        return Response(plan_detail(self.get_object(), _today(org)))
+        org, _membership = api_context(request)
+        return Response(plan_detail(self.get_object(), org_today(org).date()))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         require(membership, "plan.create")
         payload = PlanWriteSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
@@ -218,10 +202,10 @@ class PlanViewSet(viewsets.GenericViewSet):
         else:
             plan = services.plan_create(actor=request.user, org=org, goals=goals, **data)
         plan = selectors.plan_get(org=org, pk=plan.pk)
-        return Response(plan_detail(plan, _today(org)), status=status.HTTP_201_CREATED)
+        return Response(plan_detail(plan, org_today(org).date()), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         plan = self.get_object()
         require(membership, "plan.edit", plan)
         payload = PlanWriteSerializer(
@@ -234,7 +218,7 @@ class PlanViewSet(viewsets.GenericViewSet):
             actor=request.user, plan=plan, goals=None if goals is None else list(goals), **data
         )
         plan = selectors.plan_get(org=org, pk=plan.pk)
-        return Response(plan_detail(plan, _today(org)))
+        return Response(plan_detail(plan, org_today(org).date()))
 
 
 # --- milestones ---------------------------------------------------------------------------
@@ -296,21 +280,21 @@ class MilestoneViewSet(viewsets.GenericViewSet):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Milestone.objects.none()
-        org, _membership = _ctx(self.request)
-        return _milestones(org, _today(org)).select_related("plan")
+        org, _membership = api_context(self.request)
+        return _milestones(org, org_today(org).date()).select_related("plan")
 
     def _filters(self) -> dict[str, Any]:
-        return _query(MilestoneFilterSerializer, self.request)
+        return query_params(MilestoneFilterSerializer, self.request)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         params = self._filters()
         owner = params.get("owner")
         owner_id = membership.user_id if owner == "me" else int(owner) if owner else None
         if params.get("this_week"):
-            rows: Any = _this_week(membership, _today(org), params, owner_id)
+            rows: Any = _this_week(membership, org_today(org).date(), params, owner_id)
         else:
-            rows = _milestones(org, _today(org)).order_by("plan_id", "position", "pk")
+            rows = _milestones(org, org_today(org).date()).order_by("plan_id", "position", "pk")
             if params.get("plan"):
                 rows = rows.filter(plan_id=params["plan"])
             if owner_id is not None:
@@ -340,7 +324,7 @@ class MilestoneViewSet(viewsets.GenericViewSet):
             )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         payload = MilestoneWriteSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
@@ -357,7 +341,7 @@ class MilestoneViewSet(viewsets.GenericViewSet):
         return Response(self._fresh(milestone), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         milestone = self.get_object()
         require(membership, "plan.edit", milestone.plan)
         payload = MilestoneWriteSerializer(
@@ -377,7 +361,7 @@ class MilestoneViewSet(viewsets.GenericViewSet):
         return Response(self._fresh(milestone))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         milestone = self.get_object()
         require(membership, "plan.edit", milestone.plan)
         services.milestone_delete(actor=request.user, milestone=milestone)
@@ -403,7 +387,7 @@ class MilestoneViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get", "post"])
     def updates(self, request: Request, pk: str | None = None) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         milestone = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(selectors.milestone_updates(milestone=milestone))
@@ -464,10 +448,10 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Resource.objects.none()
-        org, _membership = _ctx(self.request)
+        org, _membership = api_context(self.request)
         rows = Resource.objects.filter(plan__org=org).select_related("plan")
         if self.action == "list":
-            params = _query(PlanScopedFilterSerializer, self.request)
+            params = query_params(PlanScopedFilterSerializer, self.request)
             if params.get("plan"):
                 rows = rows.filter(plan_id=params["plan"])
         return rows.order_by("plan_id", "position", "pk")
@@ -480,7 +464,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return Response(ResourceSerializer(self.get_object()).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         payload = ResourceSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
@@ -498,7 +482,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return Response(ResourceSerializer(resource).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         resource = self.get_object()
         require(membership, "plan.edit", resource.plan)
         payload = ResourceSerializer(
@@ -520,7 +504,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return Response(ResourceSerializer(resource).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         resource = self.get_object()
         require(membership, "plan.edit", resource.plan)
         services.resource_delete(actor=request.user, resource=resource)
@@ -560,7 +544,7 @@ class RiskViewSet(viewsets.GenericViewSet):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Risk.objects.none()
-        org, _membership = _ctx(self.request)
+        org, _membership = api_context(self.request)
         rows = (
             Risk.objects.filter(plan__org=org)
             .select_related("plan", "owner")
@@ -573,7 +557,7 @@ class RiskViewSet(viewsets.GenericViewSet):
             )
         )
         if self.action == "list":
-            params = _query(PlanScopedFilterSerializer, self.request)
+            params = query_params(PlanScopedFilterSerializer, self.request)
             if params.get("plan"):
                 rows = rows.filter(plan_id=params["plan"])
         return rows.order_by("-likelihood", "-impact", "pk")
@@ -589,7 +573,7 @@ class RiskViewSet(viewsets.GenericViewSet):
         return RiskSerializer(self.get_queryset().get(pk=risk.pk)).data
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         payload = RiskSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
@@ -599,7 +583,7 @@ class RiskViewSet(viewsets.GenericViewSet):
         return Response(self._fresh(risk), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         risk = self.get_object()
         require(membership, "plan.edit", risk.plan)
         payload = RiskSerializer(
@@ -612,7 +596,7 @@ class RiskViewSet(viewsets.GenericViewSet):
         return Response(self._fresh(risk))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         risk = self.get_object()
         require(membership, "plan.edit", risk.plan)
         services.risk_delete(actor=request.user, risk=risk)
@@ -629,7 +613,7 @@ class RiskViewSet(viewsets.GenericViewSet):
 
     def _with_reason(self, request: Request, change: Any) -> Response:
         """Trigger or close: whoever edits the plan, with an optional reason kept in history."""
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         risk = self.get_object()
         require(membership, "plan.edit", risk.plan)
         payload = ReasonSerializer(data=request.data)
@@ -644,7 +628,7 @@ class RiskViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="activate-plan-b")
     def activate_plan_b(self, request: Request, pk: str | None = None) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         risk = self.get_object()
         require(membership, "plan.activate_plan_b", risk.plan)
         services.risk_activate_plan_b(actor=request.user, risk=risk)
@@ -688,12 +672,12 @@ class BlockerViewSet(viewsets.GenericViewSet):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Blocker.objects.none()
-        org, membership = _ctx(self.request)
+        org, membership = api_context(self.request)
         if self.action != "list":
             return Blocker.objects.for_org(org).select_related(
                 "milestone__plan", "team", "raised_by", "routed_to", "resolved_by"
             )
-        params = _query(BlockerFilterSerializer, self.request)
+        params = query_params(BlockerFilterSerializer, self.request)
         if params["scope"] == "all" and not _sees_all_blockers(membership):
             raise PermissionDenied(_("Only sales ops and leaders see everyone's blockers."))
         return selectors.blockers_for(
@@ -714,7 +698,7 @@ class BlockerViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         blocker = self.get_object()
         require(membership, "blocker.resolve", blocker)
         payload = BlockerResolveSerializer(data=request.data)
@@ -745,10 +729,10 @@ class StandupViewSet(viewsets.GenericViewSet):
         responses={200: StandupReportSerializer, 400: ERRORS[400], 404: ERRORS[404]},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         require(membership, "team.view")
-        team = _team(org, _query(StandupQuerySerializer, request)["team"])
-        report = standups.standup_today(team=team, today=_today(org))
+        team = _team(org, query_params(StandupQuerySerializer, request)["team"])
+        report = standups.standup_today(team=team, today=org_today(org).date())
         return Response(StandupReportSerializer(report).data)
 
     @extend_schema(
@@ -763,7 +747,7 @@ class StandupViewSet(viewsets.GenericViewSet):
         },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         payload = StandupPostSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)

@@ -22,7 +22,8 @@ from goals.models import Goal, Kpi
 from goals.periods import week_start
 from goals.services.checkins import org_today
 from raci.models import ParticipantKind, RaciActivity, RaciAssignment, RaciMatrix
-from salesops.models import Membership, Organization, Team, User
+from salesops.models import Organization, Team, User
+from salesops.selectors import is_active_member
 from salesops.services.notifications import notify
 
 from . import selectors, triggers
@@ -81,7 +82,7 @@ PLAN_FIELDS = ("title", "description", "owner", "team", "start_date", "end_date"
 def _active_member(org: Organization, user: User | None, field: str) -> None:
     if user is None:
         raise ValidationError({field: _("Choose a person.")})
-    if not Membership.objects.filter(org=org, user=user, is_active=True).exists():
+    if not is_active_member(org_id=org.pk, user_id=user.pk):
         raise ValidationError({field: _("Choose an active member of this organisation.")})
 
 

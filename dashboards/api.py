@@ -13,8 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from salesops.api import ERRORS
-from salesops.models import Membership
+from salesops.api import ERRORS, api_context
 from salesops.permissions import require
 
 from . import experiments as service
@@ -27,10 +26,6 @@ from .serializers import (
     ExperimentSerializer,
     ExperimentWriteSerializer,
 )
-
-
-def _ctx(request: Request) -> tuple[Any, Membership]:
-    return request._request.org, request._request.membership  # type: ignore[attr-defined]
 
 
 def experiment_detail(experiment: Experiment) -> dict[str, Any]:
@@ -81,7 +76,7 @@ class ExperimentViewSet(viewsets.GenericViewSet):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Experiment.objects.none()
-        org, _membership = _ctx(self.request)
+        org, _membership = api_context(self.request)
         return service.experiments_for(org=org)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -97,7 +92,7 @@ class ExperimentViewSet(viewsets.GenericViewSet):
         return Response(experiment_detail(self.get_object()))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         require(membership, "experiment.manage")
         payload = ExperimentWriteSerializer(
             data=request.data, context=self.get_serializer_context()
@@ -126,7 +121,7 @@ class ExperimentViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def results(self, request: Request, pk: str | None = None) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         experiment = self.get_object()
         require(membership, "experiment.manage")
         payload = ExperimentResultsSerializer(data=request.data)

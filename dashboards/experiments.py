@@ -17,8 +17,8 @@ from django.db import transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from salesops.models import Membership, Organization, User
-from salesops.selectors import get_or_404
+from salesops.models import Organization, User
+from salesops.selectors import get_or_404, is_active_member
 
 from . import stats
 from .models import Experiment, ExperimentMetric, ExperimentStatus, Observation, Variant
@@ -80,12 +80,7 @@ def _check(experiment: Experiment) -> None:
         errors["kpi"] = _("Choose a KPI of this organisation.")
     if experiment.team is not None and experiment.team.org_id != experiment.org_id:
         errors["team"] = _("Choose a team of this organisation.")
-    if (
-        not experiment.owner_id
-        or not Membership.objects.filter(
-            org_id=experiment.org_id, user_id=experiment.owner_id, is_active=True
-        ).exists()
-    ):
+    if not is_active_member(org_id=experiment.org_id, user_id=experiment.owner_id):
         errors["owner"] = _("Choose an active member of this organisation.")
     if errors:
         raise ValidationError(errors)

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from goals.services.checkins import org_today
-from salesops.api import ERRORS
+from salesops.api import ERRORS, api_context, query_params
 from salesops.models import Membership, Team
 from salesops.permissions import require
 from salesops.selectors import get_or_404
@@ -41,22 +41,6 @@ from .serializers import (
 
 SAVED = {"saved": True}
 ANSWER_KEY = re.compile(r"q(\d+)")
-
-
-def _ctx(request: Request) -> tuple[Any, Membership]:
-    return request._request.org, request._request.membership  # type: ignore[attr-defined]
-
-
-def _today(org: Any) -> date:
-    """Today in the organisation's time zone."""
-    return org_today(org).date()
-
-
-def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    """Query parameters, validated: a bad filter answers 400 rather than being ignored."""
-    params = serializer_class(data=request.query_params)
-    params.is_valid(raise_exception=True)
-    return dict(params.validated_data)
 
 
 def survey_detail(survey: Survey, membership: Membership, today: date) -> dict[str, Any]:
@@ -117,14 +101,14 @@ class SurveyViewSet(viewsets.GenericViewSet):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Survey.objects.none()
-        _org, membership = _ctx(self.request)
+        _org, membership = api_context(self.request)
         return selectors.surveys_for(membership=membership).prefetch_related(
             Prefetch("audience_teams", queryset=Team.objects.only("pk"))
         )
 
     def get_object(self) -> Survey:
         """The survey named in the URL, among those this member may see: else 404."""
-        _org, membership = _ctx(self.request)
+        _org, membership = api_context(self.request)
         pk = str(self.kwargs.get("pk", ""))
         if not (pk.isascii() and pk.isdigit()):
             raise Http404
@@ -135,11 +119,11 @@ class SurveyViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(SurveySerializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, membership = _ctx(request)
-        return Response(survey_detail(self.get_object(), membership, _today(org)))
+        org, membership = api_context(request)
+        return Response(survey_detail(self.get_object(), membership, org_today(org).date()))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         require(membership, "survey.manage")
         payload = SurveyWriteSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
@@ -162,7 +146,7 @@ class SurveyViewSet(viewsets.GenericViewSet):
             )
         survey = selectors.survey_get(membership=membership, pk=survey.pk)
         return Response(
-            survey_detail(survey, membership, _today(org)), status=status.HTTP_201_CREATED
+            survey_detail(survey, membership, org_today(org).date()), status=status.HTTP_201_CREATED
         )
 
     @extend_schema(
@@ -174,7 +158,7 @@ class SurveyViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def responses(self, request: Request, pk: str | None = None) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         survey = self.get_object()
         require(membership, "survey.answer", survey)
         payload = AnswerSerializer(
@@ -182,7 +166,7 @@ class SurveyViewSet(viewsets.GenericViewSet):
             context={**self.get_serializer_context(), "questions": selectors.questions_of(survey)},
         )
         payload.is_valid(raise_exception=True)
-        round_ = selectors.current_round(survey, _today(org))
+        round_ = selectors.current_round(survey, org_today(org).date())
         if round_ is None:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("This survey has no open round.")]}
@@ -207,10 +191,10 @@ class SurveyViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def results(self, request: Request, pk: str | None = None) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         survey = self.get_object()
         require(membership, "survey.results", survey)
-        number = _query(ResultsQuerySerializer, request).get("round")
+        number = query_params(ResultsQuerySerializer, request).get("round")
         rounds = selectors.rounds_of(survey)
         round_ = rounds.first() if number is None else get_or_404(rounds, number=number)
         results = selectors.results_for(membership=membership, survey=survey, round_=round_)
@@ -232,7 +216,7 @@ class SuggestionViewSet(viewsets.GenericViewSet):
     pagination_class = None
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         require(membership, "suggestion.submit")
         payload = SuggestionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from goals.periods import add_months, month_start
 from goals.services.checkins import org_today
-from salesops.models import Membership, Organization, Team, User
+from salesops.models import Organization, Team, User
+from salesops.selectors import is_active_member
 from salesops.services.notifications import notify
 
 from .blueprints import blueprint_get
@@ -623,7 +624,7 @@ def suggestion_submit(
         raise ValidationError({"body": _("Write your suggestion first.")})
     if len(body) > TEXT_LIMIT:
         raise ValidationError({"body": _("Keep it under 2,000 characters.")})
-    if not Membership.objects.filter(org=org, user=actor, is_active=True).exists():
+    if not is_active_member(org_id=org.pk, user_id=actor.pk):
         raise ValidationError(_("Only members of this organisation can use its suggestion box."))
     today = org_today(org, now).date()
     # get_or_create re-reads after an IntegrityError: a concurrent first note shares the row.
@@ -673,10 +674,7 @@ def action_save(
         raise ValidationError(_("Choose a suggestion of this organisation."))
     if action.question is not None and action.question.survey_id != action.survey_id:
         raise ValidationError({"question": _("Choose a question of this survey.")})
-    if (
-        not action.owner_id
-        or not Membership.objects.filter(org=org, user_id=action.owner_id, is_active=True).exists()
-    ):
+    if not is_active_member(org_id=org.pk, user_id=action.owner_id):
         raise ValidationError({"owner": _("Choose an active member of this organisation.")})
     if action.status not in ActionStatus.values:
         raise ValidationError({"status": _("Choose a valid status.")})

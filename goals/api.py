@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from salesops.api import ERRORS
+from salesops.api import ERRORS, api_context
 from salesops.models import Membership, Team
 from salesops.permissions import require
 
@@ -36,10 +36,6 @@ from .serializers import (
     SmartReportSerializer,
 )
 from .services import checkins, goals, kpis, measurements
-
-
-def _ctx(request: Request) -> tuple[Any, Membership]:
-    return request._request.org, request._request.membership  # type: ignore[attr-defined]
 
 
 @extend_schema_view(
@@ -69,19 +65,19 @@ class KpiViewSet(
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Kpi.objects.none()
-        org, _membership = _ctx(self.request)
+        org, _membership = api_context(self.request)
         return selectors.kpis_for(
             org=org, include_archived=self.request.query_params.get("archived") == "1"
         )
 
     def perform_create(self, serializer: KpiSerializer) -> None:
-        org, membership = _ctx(self.request)
+        org, membership = api_context(self.request)
         require(membership, "kpi.manage")
         data = {k: v for k, v in serializer.validated_data.items() if k != "key"}
         serializer.instance = kpis.kpi_create(actor=self.request.user, org=org, **data)
 
     def perform_update(self, serializer: KpiSerializer) -> None:
-        _org, membership = _ctx(self.request)
+        _org, membership = api_context(self.request)
         require(membership, "kpi.manage")
         kpi: Kpi = serializer.instance
         data = serializer.validated_data
@@ -138,7 +134,7 @@ class GoalViewSet(
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Goal.objects.none()
-        _org, membership = _ctx(self.request)
+        _org, membership = api_context(self.request)
         params = self.request.query_params
 
         def number(name: str) -> int | None:
@@ -161,7 +157,7 @@ class GoalViewSet(
         return context
 
     def _with_metrics(self, goals_list: list[Goal]) -> dict[str, Any]:
-        org, _membership = _ctx(self.request)
+        org, _membership = api_context(self.request)
         context = self.get_serializer_context()
         context["metrics"] = selectors.goal_metrics(
             goals=goals_list, org=org, today=timezone.localdate()
@@ -179,7 +175,7 @@ class GoalViewSet(
         return Response(GoalSerializer(goal, context=self._with_metrics([goal])).data)
 
     def perform_create(self, serializer: GoalSerializer) -> None:
-        org, membership = _ctx(self.request)
+        org, membership = api_context(self.request)
         require(membership, "goal.create")
         data = dict(serializer.validated_data)
         data.pop("reason", None)
@@ -188,7 +184,7 @@ class GoalViewSet(
         serializer.instance = goals.goal_create(actor=self.request.user, org=org, **data)
 
     def perform_update(self, serializer: GoalSerializer) -> None:
-        _org, membership = _ctx(self.request)
+        _org, membership = api_context(self.request)
         goal: Goal = serializer.instance
         require(membership, "goal.edit", goal)
         data = dict(serializer.validated_data)
@@ -206,7 +202,7 @@ class GoalViewSet(
     )
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk: str | None = None) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         goal = self.get_object()
         require(membership, "goal.edit", goal)
         payload = ActivateSerializer(data=request.data)
@@ -223,7 +219,7 @@ class GoalViewSet(
     )
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         goal = self.get_object()
         require(membership, "goal.edit", goal)
         payload = CloseSerializer(data=request.data)
@@ -239,7 +235,7 @@ class SmartCheckView(APIView):
         summary="Check a goal against the SMART criteria, with the team's own history",
     )
     def post(self, request: Request) -> Response:
-        org, _membership = _ctx(request)
+        org, _membership = api_context(request)
         payload = SmartCheckSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         values = selectors.values_from(payload.validated_data)
@@ -278,7 +274,7 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewset
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Measurement.objects.none()
-        org, membership = _ctx(self.request)
+        org, membership = api_context(self.request)
         rows = Measurement.objects.for_org(org).select_related("kpi")
         if membership.role not in ("admin", "leader"):
             rows = rows.filter(
@@ -291,7 +287,7 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewset
         return rows.order_by("-period_start", "-pk")
 
     def perform_create(self, serializer: MeasurementSerializer) -> None:
-        org, membership = _ctx(self.request)
+        org, membership = api_context(self.request)
         data = serializer.validated_data
         _require_measure(membership, data.get("team"), data.get("owner"))
         serializer.instance = measurements.measurement_record(
@@ -312,7 +308,7 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewset
     )
     @action(detail=False, methods=["post"])
     def bulk(self, request: Request) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         require(membership, "measurement.import")
         rows = request.data.get("rows") if isinstance(request.data, dict) else None
         if not isinstance(rows, list):
@@ -430,7 +426,7 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return CheckIn.objects.none()
-        _org, membership = _ctx(self.request)
+        _org, membership = api_context(self.request)
         visible = selectors.visible_goals(membership=membership)
         rows = CheckIn.objects.filter(goal__in=visible).select_related("goal", "author")
         goal = self.request.query_params.get("goal", "")
@@ -439,7 +435,7 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
         return rows.order_by("-week_start", "-pk")
 
     def perform_create(self, serializer: CheckInSerializer) -> None:
-        _org, membership = _ctx(self.request)
+        _org, membership = api_context(self.request)
         data = serializer.validated_data
         goal = selectors.goal_get(membership=membership, pk=data["goal"].pk)
         require(membership, "goal.checkin", goal)

@@ -8,8 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from salesops.api import ERRORS
-from salesops.models import Membership
+from salesops.api import ERRORS, api_context
 from salesops.permissions import require
 from salesops.selectors import get_or_404
 
@@ -25,10 +24,6 @@ from .serializers import (
     MatrixSerializer,
     ParticipantSerializer,
 )
-
-
-def _ctx(request: Request) -> tuple[Any, Membership]:
-    return request._request.org, request._request.membership  # type: ignore[attr-defined]
 
 
 def detail_data(matrix: RaciMatrix) -> dict[str, Any]:
@@ -104,14 +99,14 @@ class MatrixViewSet(
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return RaciMatrix.objects.none()
-        _org, membership = _ctx(self.request)
+        _org, membership = api_context(self.request)
         return selectors.matrices_for(membership=membership)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(detail_data(self.get_object()))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, membership = _ctx(request)
+        org, membership = api_context(request)
         require(membership, "raci.edit")
         payload = MatrixSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
@@ -133,7 +128,7 @@ class MatrixViewSet(
         return Response(detail_data(matrix), status=201)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         require(membership, "raci.edit")
         matrix = self.get_object()
         payload = MatrixSerializer(data=request.data, partial=True, context={"request": request})
@@ -149,7 +144,7 @@ class MatrixViewSet(
         return Response(detail_data(matrix))
 
     def _editable(self, request: Request) -> RaciMatrix:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         require(membership, "raci.edit")
         return self.get_object()
 
@@ -251,13 +246,13 @@ class ActivityViewSet(
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return RaciActivity.objects.none()
-        _org, membership = _ctx(self.request)
+        _org, membership = api_context(self.request)
         return RaciActivity.objects.filter(
             matrix__in=selectors.matrices_for(membership=membership)
         ).select_related("matrix")
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         require(membership, "raci.edit")
         activity = self.get_object()
         payload = ActivitySerializer(data=request.data, partial=True)
@@ -271,7 +266,7 @@ class ActivityViewSet(
         return Response(ActivitySerializer(activity).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         require(membership, "raci.edit")
         services.activity_delete(actor=request.user, activity=self.get_object())
         return Response(status=204)
@@ -283,7 +278,7 @@ class ActivityViewSet(
     )
     @action(detail=True, methods=["post"])
     def state(self, request: Request, pk: str | None = None) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         activity = self.get_object()
         require(membership, "raci.edit")
         payload = ActivityStateSerializer(data=request.data)
@@ -318,13 +313,13 @@ class DisputeViewSet(
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):
             return Dispute.objects.none()
-        _org, membership = _ctx(self.request)
+        _org, membership = api_context(self.request)
         return disputes.disputes_for(membership=membership).prefetch_related(
             "statements__team", "statements__author"
         )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org, _membership = _ctx(request)
+        org, _membership = api_context(request)
         payload = DisputeSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         dispute = disputes.dispute_raise(actor=request.user, org=org, **payload.validated_data)
@@ -337,7 +332,7 @@ class DisputeViewSet(
     )
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str | None = None) -> Response:
-        _org, membership = _ctx(request)
+        _org, membership = api_context(request)
         dispute = self.get_object()
         if dispute.arbitrator_id != request.user.pk:
             disputes.refuse_not_arbitrator(membership)

@@ -28,6 +28,14 @@ def membership_for(*, user: User, org_slug: str) -> Membership | None:
     )
 
 
+def is_active_member(*, org_id: int, user_id: int | None) -> bool:
+    """Whether a person may be named in this organisation (an owner, an assignee…)."""
+    return (
+        user_id is not None
+        and Membership.objects.filter(org_id=org_id, user_id=user_id, is_active=True).exists()
+    )
+
+
 def memberships_of(*, user: User) -> QuerySet[Membership]:
     return (
         Membership.objects.select_related("org")
