@@ -229,3 +229,280 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant_id}: {self.trials}/{self.successes}/{self.value}"
+
+
+# --- deviation alerts ---------------------------------------------------------------------
+
+
+class AlertSubject(models.TextChoices):
+    KPI = "kpi", _("A KPI's rollup")
+    LEAD_RESPONSE = "lead_response", _("Lead response time")
+    CROSS_DEPT = "cross_dept", _("Cross-department task completion rate")
+    GOAL_GAP = "goal_gap", _("A goal's gap to its expected progress")
+    MILESTONE_COMPLETION = "milestone_completion", _("Milestone completion rate")
+    MILESTONES_OVERDUE = "milestones_overdue", _("Overdue milestones")
+    PULSE = "pulse", _("A pulse-survey question")
+
+
+class AlertComparator(models.TextChoices):
+    BELOW = "below", _("below")
+    ABOVE = "above", _("above")
+
+
+class AlertScope(models.TextChoices):
+    ORG = "org", _("The whole organisation")
+    TEAMS = "teams", _("Chosen teams")
+
+
+class AlertSeverity(models.TextChoices):
+    INFO = "info", _("Information")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
+
+
+class AlertChannel(models.TextChoices):
+    IN_APP = "in_app", _("In the app")
+    EMAIL = "email", _("Email")
+    WEBHOOK = "webhook", _("Team chat webhooks")
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class AlertRule(models.Model):
+    """What to watch, when it counts as a deviation, and whom to tell.
+
+    The subject says what is measured (a KPI rollup, a goal's gap, milestones, a pulse question);
+    `comparator` and `threshold` say when a value deviates; the scope says for which teams.
+    """
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="alert_rules")
+    name = models.CharField(_("name"), max_length=160)
+    action = models.CharField(
+        _("what to do"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown with every alert of this rule, e.g. \u201cinvestigate\u201d."),
+    )
+    subject = models.CharField(_("watch"), max_length=24, choices=AlertSubject.choices)
+    kpi = models.ForeignKey(
+        "goals.Kpi",
+        verbose_name=_("KPI"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alert_rules",
+    )
+    question = models.ForeignKey(
+        "feedback.Question",
+        verbose_name=_("survey question"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alert_rules",
+    )
+    period_kind = models.CharField(
+        _("period"), max_length=7, choices=RollupPeriod.choices, default=RollupPeriod.WEEK
+    )
+    comparator = models.CharField(
+        _("when the value is"), max_length=5, choices=AlertComparator.choices
+    )
+    threshold = models.DecimalField(_("threshold"), max_digits=16, decimal_places=4)
+    scope = models.CharField(
+        _("scope"), max_length=5, choices=AlertScope.choices, default=AlertScope.ORG
+    )
+    teams = models.ManyToManyField(Team, verbose_name=_("teams"), blank=True, related_name="+")
+    severity = models.CharField(
+        _("severity"), max_length=8, choices=AlertSeverity.choices, default=AlertSeverity.WARNING
+    )
+    recipient_roles = models.JSONField(_("roles to tell"), default=list, blank=True)
+    recipient_teams = models.ManyToManyField(
+        Team, verbose_name=_("teams to tell"), blank=True, related_name="+"
+    )
+    recipient_people = models.ManyToManyField(
+        "salesops.User", verbose_name=_("people to tell"), blank=True, related_name="+"
+    )
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        "salesops.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], m2m_fields=[teams, recipient_teams, recipient_people]
+    )
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("alert rule")
+        verbose_name_plural = _("alert rules")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Alert(models.Model):
+    """One deviation: a rule's subject (the org, a team, a goal) outside its threshold in one
+    period. Unique per (rule, subject, period), so a rerun, a retry or a second worker finds the
+    row and neither creates it again nor notifies again."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="alerts")
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    # "org", "team:<id>" or "goal:<id>"; see dashboards.deviation.subject_key.
+    subject_key = models.CharField(max_length=40)
+    subject_label = models.CharField(max_length=240)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    goal = models.ForeignKey(
+        "goals.Goal", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    period_kind = models.CharField(max_length=7, choices=RollupPeriod.choices)
+    period_start = models.DateField()
+    severity = models.CharField(max_length=8, choices=AlertSeverity.choices)
+    comparator = models.CharField(max_length=5, choices=AlertComparator.choices)
+    threshold = models.DecimalField(max_digits=16, decimal_places=4)
+    value = models.DecimalField(max_digits=20, decimal_places=4)
+    last_value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=12, choices=AlertState.choices, default=AlertState.OPEN)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        "salesops.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        "salesops.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+    auto_resolved = models.BooleanField(default=False)
+
+    history = HistoricalRecords(excluded_fields=["data", "last_value"])
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "rule", "subject_key", "period_start", name="one_alert_per_rule_subject_period"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org", "state", "severity"]),
+            models.Index(fields=["org", "team", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.subject_key} {self.period_start}"
+
+
+# --- review meetings and the leadership digest ---------------------------------------------
+
+
+class ReviewPeriod(models.TextChoices):
+    WEEK = "week", _("Weekly review")
+    MONTH = "month", _("Monthly review")
+
+
+class ReviewMeeting(models.Model):
+    """A team's weekly or monthly review: the pack is assembled live; what the meeting decided
+    is kept here."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="review_meetings")
+    period_kind = models.CharField(max_length=5, choices=ReviewPeriod.choices)
+    period_start = models.DateField()
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        "salesops.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review meeting")
+        verbose_name_plural = _("review meetings")
+        ordering = ["-period_start", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "team", "period_kind", "period_start", name="one_review_per_team_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.period_kind} {self.period_start}"
+
+
+class ReviewItemKind(models.TextChoices):
+    DECISION = "decision", _("Decision")
+    ACTION = "action", _("Follow-up action")
+
+
+class ReviewItem(models.Model):
+    """A decision the review meeting took, or a follow-up action with an owner and a due date,
+    optionally linked to an action plan."""
+
+    meeting = models.ForeignKey(ReviewMeeting, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(_("kind"), max_length=8, choices=ReviewItemKind.choices)
+    text = models.TextField(_("text"))
+    owner = models.ForeignKey(
+        "salesops.User",
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    plan = models.ForeignKey(
+        "actionplans.ActionPlan",
+        verbose_name=_("action plan"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="review_items",
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "salesops.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("review item")
+        verbose_name_plural = _("review items")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class LeadershipDigest(models.Model):
+    """The Monday digest of one organisation and week; the row is the claim that sends it once."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField()
+    recipients = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("org", "week_start", name="one_leadership_digest_a_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.week_start}"

@@ -124,6 +124,38 @@ def _answers_survey(membership: Membership, survey: Any) -> bool:
     return survey is not None and in_audience(survey, membership.user)
 
 
+def _sees_team_dashboard(membership: Membership, team: Team | None) -> bool:
+    """Leaders and admins see every team's dashboard; managers the teams they belong to."""
+    if membership.role in (Role.ADMIN, Role.LEADER):
+        return True
+    return membership.role == Role.MANAGER and _in_team(membership, team)
+
+
+def _handles_alert(membership: Membership, alert: Any) -> bool:
+    """Leaders and admins; managers for alerts about their teams; anyone the rule names."""
+    if alert is None:
+        return False
+    if membership.role in (Role.ADMIN, Role.LEADER):
+        return True
+    if membership.role == Role.MANAGER and _in_team(membership, alert.team):
+        return True
+    from dashboards.selectors import is_alert_recipient
+
+    return is_alert_recipient(membership, alert)
+
+
+def _sees_team_review(membership: Membership, team: Team | None) -> bool:
+    """A team's review pack: leaders, admins and the team's own members."""
+    if membership.role in (Role.ADMIN, Role.LEADER):
+        return True
+    return _in_team(membership, team)
+
+
+def _records_review(membership: Membership, team: Team | None) -> bool:
+    """Decisions and actions are recorded by leaders, admins and the team's leads."""
+    return membership.role == Role.LEADER or _leads_team(membership, team)
+
+
 POLICY: dict[str, Rule] = {
     # organisation
     "org.view": ALL_ROLES,
@@ -173,6 +205,15 @@ POLICY: dict[str, Rule] = {
     # monitoring
     "experiment.view": ALL_ROLES,
     "experiment.manage": frozenset({Role.ADMIN, Role.LEADER, Role.MANAGER}),
+    "dashboard.org": ADMIN_LEADER,
+    "dashboard.team": _sees_team_dashboard,
+    "dashboard.own": ALL_ROLES,
+    "kpi.breakdown": frozenset({Role.ADMIN, Role.LEADER, Role.MANAGER}),
+    "alert.view": ALL_ROLES,
+    "alert.handle": _handles_alert,
+    "alert.rule.manage": ADMIN_LEADER,
+    "review.view": _sees_team_review,
+    "review.record": _records_review,
     # platform
     "webhook.deliveries.view": ADMIN,
     "apitoken.manage_own": ALL_ROLES,

@@ -42,6 +42,11 @@ EXPECTED: dict[str, set[str]] = {
     "followup.manage": {A, L},
     "experiment.view": EVERYONE,
     "experiment.manage": {A, L, M},
+    "dashboard.org": {A, L},
+    "dashboard.own": EVERYONE,
+    "kpi.breakdown": {A, L, M},
+    "alert.view": EVERYONE,
+    "alert.rule.manage": {A, L},
 }
 OBJECT_RULES = {
     "team.members.manage",
@@ -57,6 +62,10 @@ OBJECT_RULES = {
     "standup.settings",
     "survey.results",
     "survey.answer",
+    "dashboard.team",
+    "alert.handle",
+    "review.view",
+    "review.record",
 }
 
 
