@@ -59,7 +59,9 @@ typecheck: install
 		raci/services.py raci/selectors.py raci/disputes.py raci/validation.py raci/workdays.py \
 		actionplans/services.py actionplans/selectors.py actionplans/standups.py actionplans/timeline.py actionplans/triggers.py actionplans/blueprints.py \
 		feedback/services.py feedback/selectors.py feedback/anonymity.py feedback/blueprints.py \
-		dashboards/rollups.py dashboards/snapshots.py dashboards/stats.py dashboards/experiments.py
+		dashboards/rollups.py dashboards/snapshots.py dashboards/stats.py dashboards/experiments.py \
+		dashboards/selectors.py dashboards/alerts.py dashboards/alert_readings.py dashboards/deviation.py dashboards/alert_templates.py \
+		dashboards/boards.py dashboards/board_forms.py dashboards/reviews.py dashboards/review_forms.py dashboards/digest.py
 
 test: install assets compilemessages lint typecheck
 	DJANGO_SETTINGS_MODULE=salesops.settings.test $(BIN)/pytest

@@ -1,4 +1,4 @@
-"""Forms of the experiment pages: the design, results typed in per variant, a CSV import."""
+"""Forms of the experiment pages (design, results, CSV import) and of the deviation-alert pages."""
 
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -8,11 +8,24 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from actionplans.selectors import people_of
+from feedback.models import SCORED_KINDS, Question
 from goals.models import Kpi
-from salesops.models import Organization, Team
+from salesops.models import Organization, Role, Team
 
 from .experiments import MAX_VARIANTS, ResultRow
-from .models import Experiment, ExperimentMetric, ExperimentStatus, Variant
+from .models import (
+    AlertChannel,
+    AlertComparator,
+    AlertRule,
+    AlertScope,
+    AlertSeverity,
+    AlertState,
+    AlertSubject,
+    Experiment,
+    ExperimentMetric,
+    ExperimentStatus,
+    Variant,
+)
 
 MAX_VALUE = Decimal(10) ** 14  # Observation.value: 18 digits, 4 of them decimals
 FOUR_PLACES = Decimal("0.0001")
@@ -201,3 +214,200 @@ class ImportForm(forms.Form):
         if not upload.name.lower().endswith(".csv"):
             raise forms.ValidationError(_("Upload a .csv file."))
         return upload
+
+
+# --- deviation alerts -----------------------------------------------------------------------
+
+
+def _rule_field(name: str, **kwargs: Any) -> Any:
+    """The form field of an AlertRule column, with the model's label and help text."""
+    return AlertRule._meta.get_field(name).formfield(**kwargs)
+
+
+class AlertRuleForm(forms.Form):
+    """An alert rule: what is watched, when it deviates, for which teams, and whom to tell.
+
+    A plain form rather than a ModelForm, so the rule is changed only by the service. The KPI
+    and question pickers are shown for the subjects that use them; a value left in a hidden
+    picker is dropped here, and the service checks what each subject needs.
+    """
+
+    name = _rule_field("name")
+    action = _rule_field("action", widget=forms.Textarea(attrs={"rows": 2}))
+    subject = _rule_field("subject")
+    kpi = _rule_field("kpi")
+    question = _rule_field("question")
+    period_kind = _rule_field("period_kind")
+    comparator = _rule_field("comparator")
+    threshold = _rule_field("threshold")
+    scope = _rule_field("scope")
+    teams = _rule_field("teams", widget=forms.SelectMultiple(attrs={"size": 6}))
+    severity = _rule_field("severity")
+    recipient_roles = forms.MultipleChoiceField(
+        label=_("Roles to tell"),
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    recipient_teams = _rule_field(
+        "recipient_teams",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("Everyone in these teams is told."),
+    )
+    recipient_people = _rule_field(
+        "recipient_people",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("Hold Ctrl (⌘ on a Mac) to choose several people."),
+    )
+    channels = forms.MultipleChoiceField(
+        label=_("Channels"),
+        choices=AlertChannel.choices,
+        required=False,
+        initial=[AlertChannel.IN_APP],
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    RELATIONS = ("teams", "recipient_teams", "recipient_people")
+
+    def __init__(
+        self, *args: Any, org: Organization, rule: AlertRule | None = None, **kwargs: Any
+    ) -> None:
+        if rule is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_for(rule)
+        super().__init__(*args, **kwargs)
+        self.rule = rule
+        keep_kpi = rule.kpi_id if rule is not None and rule.kpi_id else 0
+        keep_question = rule.question_id if rule is not None and rule.question_id else 0
+        # An archived KPI or team the rule already uses stays choosable, so the form still saves.
+        self.fields["kpi"].queryset = (
+            Kpi.objects.for_org(org)
+            .filter(Q(archived_at__isnull=True) | Q(pk=keep_kpi))
+            .order_by("name")
+        )
+        self.fields["kpi"].label_from_instance = lambda kpi: kpi.display_name
+        self.fields["question"].queryset = (
+            Question.objects.filter(survey__org=org)
+            .filter(Q(kind__in=SCORED_KINDS) | Q(pk=keep_question))
+            .select_related("survey")
+            .order_by("survey__title", "position", "pk")
+        )
+        self.fields["question"].label_from_instance = lambda question: (
+            f"{question.survey.title} · {question.text}"
+        )
+        kept_teams: set[int] = set()
+        if rule is not None:
+            kept_teams = {team.pk for team in rule.teams.all()} | {
+                team.pk for team in rule.recipient_teams.all()
+            }
+        teams = (
+            Team.objects.for_org(org)
+            .filter(Q(archived_at__isnull=True) | Q(pk__in=kept_teams))
+            .order_by("name")
+        )
+        self.fields["teams"].queryset = teams
+        self.fields["recipient_teams"].queryset = teams
+        people = self.fields["recipient_people"]
+        people.queryset = people_of(org)
+        people.label_from_instance = lambda user: f"{user.display_name} <{user.email}>"
+        self.fields["subject"].choices = list(AlertSubject.choices)
+        self.fields["comparator"].choices = list(AlertComparator.choices)
+        self.fields["threshold"].help_text = _(
+            "In the subject's unit: a percentage as 80 for 80%, a gap in percentage points."
+        )
+        self.fields["teams"].help_text = _("Only when the scope is chosen teams.")
+        self.fields["kpi"].help_text = _("Only when a KPI's rollup is watched.")
+        self.fields["question"].help_text = _(
+            "Only when a pulse-survey question is watched: its average score."
+        )
+
+    @staticmethod
+    def initial_for(rule: AlertRule) -> dict[str, Any]:
+        return {
+            "name": rule.name,
+            "action": rule.action,
+            "subject": rule.subject,
+            "kpi": rule.kpi_id,
+            "question": rule.question_id,
+            "period_kind": rule.period_kind,
+            "comparator": rule.comparator,
+            "threshold": rule.threshold,
+            "scope": rule.scope,
+            "teams": [team.pk for team in rule.teams.all()],
+            "severity": rule.severity,
+            "recipient_roles": list(rule.recipient_roles or []),
+            "recipient_teams": [team.pk for team in rule.recipient_teams.all()],
+            "recipient_people": [user.pk for user in rule.recipient_people.all()],
+            "channels": list(rule.channels or []),
+            "is_active": rule.is_active,
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("subject") != AlertSubject.KPI:
+            data["kpi"] = None
+        if data.get("subject") != AlertSubject.PULSE:
+            data["question"] = None
+        if data.get("scope") != AlertScope.TEAMS and "teams" in data:
+            data["teams"] = Team.objects.none()
+        return data
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The cleaned data split as the services take it: relations apart, as lists."""
+        fields = dict(self.cleaned_data)
+        relations = {name: list(fields.pop(name) or []) for name in self.RELATIONS}
+        return {**relations, **fields}
+
+
+class AlertFilterForm(forms.Form):
+    """Filters of the alert list. No state chosen means the alerts still being worked on."""
+
+    ACTIVE, ALL = "", "all"
+
+    state = forms.ChoiceField(label=_("State"), required=False)
+    severity = forms.ChoiceField(label=_("Severity"), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("Any team")
+    )
+    rule = forms.ModelChoiceField(
+        label=_("Rule"),
+        queryset=AlertRule.objects.none(),
+        required=False,
+        empty_label=_("Any rule"),
+    )
+
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [
+            (self.ACTIVE, _("Open and acknowledged")),
+            *AlertState.choices,
+            (self.ALL, _("Any state")),
+        ]
+        self.fields["severity"].choices = [("", _("Any severity")), *AlertSeverity.choices]
+        self.fields["team"].queryset = Team.objects.for_org(org).active().order_by("name")
+        self.fields["rule"].queryset = AlertRule.objects.for_org(org).order_by("name", "pk")
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters; one that does not validate (another organisation's team, a
+        made-up state) is left out rather than emptying the list."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "state": data.get("state") or self.ACTIVE,
+            "severity": data.get("severity") or "",
+            "team": data.get("team"),
+            "rule": data.get("rule"),
+        }
+
+
+class AlertAcknowledgeForm(forms.Form):
+    """Nothing to fill in: the button is the whole form."""
+
+
+class AlertResolveForm(forms.Form):
+    note = forms.CharField(
+        label=_("Resolution note"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What was found and what was done, for whoever reads the alert later."),
+    )

@@ -328,7 +328,7 @@ class AlertRule(models.Model):
     channels = models.JSONField(_("channels"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
-        "salesops.User", null=True, on_delete=models.SET_NULL, related_name="+"
+        "salesops.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -423,7 +423,7 @@ class ReviewMeeting(models.Model):
     period_start = models.DateField()
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(
-        "salesops.User", null=True, on_delete=models.SET_NULL, related_name="+"
+        "salesops.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -476,7 +476,7 @@ class ReviewItem(models.Model):
     )
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
-        "salesops.User", null=True, on_delete=models.SET_NULL, related_name="+"
+        "salesops.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

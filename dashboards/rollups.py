@@ -2,10 +2,17 @@
 weeks, months and fiscal quarters.
 
 Incremental: each run reads the periods touched since the last run (`MeasurementTouch`, written
-with every measurement change), recomputes exactly those buckets with GROUP BY queries, and
-replaces their rows. A full rebuild recomputes every bucket that has measurements through the
-same code, so both paths give the same rows. Team, organisation and quarter rows are summed from
-the detail and month aggregates — never from measurement rows in Python.
+with every measurement change), recomputes exactly those buckets, and writes only the rows that
+changed. A full rebuild recomputes every bucket that has measurements through the same code, so
+both paths give the same rows.
+
+On PostgreSQL one statement does all of it in the database: a GROUP BY with grouping sets gives
+every level (detail, team, organisation) and period (week, month, quarter) in one pass over the
+measurements; the value on the last day for "last value" KPIs and the numerator and denominator
+rows of ratio KPIs are joined from those aggregates; the result is compared with the stored
+rows, and only new, changed and vanished rows are written. Other databases (SQLite for local
+runs) take a portable path with the same results: GROUP BY queries through the ORM, with team,
+organisation and quarter rows summed from the detail and month aggregates.
 """
 
 from collections import defaultdict
@@ -15,7 +22,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
@@ -172,7 +179,10 @@ def _compute(org: Organization, wanted: dict[str, set[tuple[int, date]]]) -> lis
     wanted_keys = {(kpi, kind, start) for kind, pairs in wanted.items() for kpi, start in pairs}
     for (level, (kpi, team, owner, kind, start)), bucket in levels.items():
         if kpi in base_ids and (kpi, kind, start) in wanted_keys:
-            rows.append(_row(org, kpi, level, team, owner, kind, start, bucket))
+            row = _row(org, kpi, level, team, owner, kind, start, bucket)
+            if kpis[kpi].aggregation != "last":
+                row.last_value = None  # only "last value" KPIs have one
+            rows.append(row)
     for ratio in ratio_ids:
         numerator, denominator = kpis[ratio].numerator_id, kpis[ratio].denominator_id
         scopes = {
@@ -219,7 +229,7 @@ def _row(
 
 
 def _replace(org: Organization, wanted: dict[str, set[tuple[int, date]]]) -> int:
-    """Delete the wanted buckets' rows and write them again, in one transaction."""
+    """Portable path: delete the wanted buckets' rows and write them again."""
     rows = _compute(org, wanted)
     for kind, pairs in wanted.items():
         by_kpi: dict[int, set[date]] = defaultdict(set)
@@ -231,6 +241,247 @@ def _replace(org: Organization, wanted: dict[str, set[tuple[int, date]]]) -> int
             ).delete()
     KpiRollup.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+# --- PostgreSQL: everything in one statement ------------------------------------------------
+
+# Bucket starts, as `bucket_start` computes them: the Monday of the week, the first of the month,
+# and the first month of the fiscal quarter (the fiscal year starts in month %(fiscal)s).
+_WEEK_SQL = "ms.period_start - (EXTRACT(ISODOW FROM ms.period_start)::int - 1)"
+_MONTH_SQL = "DATE_TRUNC('month', ms.period_start::timestamp)::date"
+_QUARTER_SQL = (
+    "(DATE_TRUNC('month', ms.period_start::timestamp) - MAKE_INTERVAL("
+    "months => (EXTRACT(MONTH FROM ms.period_start)::int + 12 - %(fiscal)s) %% 3))::date"
+)
+
+# Detail (KPI × team × owner), team and organisation, for each period kind. GROUPING(team_id,
+# owner_id) tells the levels apart: 0 detail, 1 team, 3 organisation; GROUPING(week, month,
+# quarter) the period kinds: 3 week, 5 month, 6 quarter.
+_ROLLUP_SQL = """
+WITH
+measured AS NOT MATERIALIZED (
+    SELECT ms.kpi_id, ms.team_id, ms.owner_id, ms.value, ms.period_start,
+           {week} AS week, {month} AS month, {quarter} AS quarter
+    FROM {source}
+),
+aggregates AS (
+    SELECT kpi_id, team_id, owner_id,
+           GROUPING(team_id, owner_id) AS scope,
+           CASE GROUPING(week, month, quarter)
+               WHEN 3 THEN 'week' WHEN 5 THEN 'month' ELSE 'quarter' END AS kind,
+           COALESCE(week, month, quarter) AS start,
+           SUM(value) AS total, COUNT(*) AS count, MAX(period_start) AS last_day
+    FROM measured
+    GROUP BY GROUPING SETS (
+        (kpi_id, team_id, owner_id, week), (kpi_id, team_id, week), (kpi_id, week),
+        (kpi_id, team_id, owner_id, month), (kpi_id, team_id, month), (kpi_id, month),
+        (kpi_id, team_id, owner_id, quarter), (kpi_id, team_id, quarter), (kpi_id, quarter)
+    )
+    -- Team totals are for teams: measurements of an owner alone count in the organisation only.
+    HAVING GROUPING(team_id, owner_id) <> 1 OR team_id IS NOT NULL
+),
+wanted AS (
+    SELECT * FROM UNNEST(%(want_kpis)s::bigint[], %(want_kinds)s::text[], %(want_starts)s::date[])
+        AS w(kpi_id, kind, start)
+),
+-- "Last value" KPIs: the sum over the scope on the bucket's last day with a measurement.
+last_days AS (
+    SELECT kpi_id, COALESCE(team_id, 0) AS team_key, COALESCE(owner_id, 0) AS owner_key,
+           GROUPING(team_id, owner_id) AS scope, period_start, SUM(value) AS total
+    FROM measured
+    WHERE kpi_id = ANY(%(last_kpis)s::bigint[])
+    GROUP BY GROUPING SETS (
+        (kpi_id, team_id, owner_id, period_start), (kpi_id, team_id, period_start),
+        (kpi_id, period_start)
+    )
+),
+ratio_parts AS (
+    SELECT id AS ratio_id, numerator_id AS part_id, 1 AS is_numerator, 0 AS is_denominator
+    FROM goals_kpi WHERE org_id = %(org)s AND aggregation = 'ratio'
+    UNION ALL
+    SELECT id, denominator_id, 0, 1
+    FROM goals_kpi WHERE org_id = %(org)s AND aggregation = 'ratio'
+),
+computed AS (
+    SELECT a.kpi_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, a.total, a.count,
+           a.last_day, l.total AS last_value,
+           NULL::numeric AS numerator, NULL::numeric AS denominator
+    FROM aggregates a
+    LEFT JOIN last_days l
+      ON l.kpi_id = a.kpi_id AND l.scope = a.scope AND l.team_key = COALESCE(a.team_id, 0)
+     AND l.owner_key = COALESCE(a.owner_id, 0) AND l.period_start = a.last_day
+    WHERE a.kpi_id <> ALL(%(ratio_kpis)s::bigint[]) {wanted_aggregates}
+    UNION ALL
+    -- Ratio KPIs: Σnumerator and Σdenominator over the same scope and bucket.
+    SELECT p.ratio_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, 0, SUM(a.count),
+           NULL, NULL, SUM(a.total * p.is_numerator), SUM(a.total * p.is_denominator)
+    FROM aggregates a JOIN ratio_parts p ON p.part_id = a.kpi_id
+    WHERE TRUE {wanted_ratios}
+    GROUP BY p.ratio_id, a.scope, a.team_id, a.owner_id, a.kind, a.start
+),
+fresh AS (
+    SELECT kpi_id, CASE scope WHEN 0 THEN 'detail' WHEN 1 THEN 'team' ELSE 'org' END AS level,
+           team_id, owner_id, COALESCE(team_id, 0) AS team_key, COALESCE(owner_id, 0) AS owner_key,
+           kind, start, total, count, last_day, last_value, numerator, denominator
+    FROM computed
+),
+stored AS NOT MATERIALIZED (
+    SELECT r.*
+    FROM dashboards_kpirollup r
+    WHERE r.org_id = %(org)s {wanted_stored}
+),
+-- Only what differs is written: a rerun over unchanged measurements writes nothing.
+changes AS MATERIALIZED (
+    SELECT s.id AS stored_id, f.*
+    FROM fresh f
+    FULL JOIN stored s
+      ON s.kpi_id = f.kpi_id AND s.level = f.level AND s.team_key = f.team_key
+     AND s.owner_key = f.owner_key AND s.period_kind = f.kind AND s.period_start = f.start
+    WHERE s.id IS NULL OR f.kpi_id IS NULL
+       OR (s.total, s.count, s.last_day, s.last_value, s.numerator, s.denominator)
+          IS DISTINCT FROM (f.total, f.count, f.last_day, f.last_value, f.numerator, f.denominator)
+),
+removed AS (
+    DELETE FROM dashboards_kpirollup r USING changes c
+    WHERE r.id = c.stored_id AND c.kpi_id IS NULL
+    RETURNING 1
+),
+updated AS (
+    UPDATE dashboards_kpirollup r
+    SET total = c.total, count = c.count, last_day = c.last_day, last_value = c.last_value,
+        numerator = c.numerator, denominator = c.denominator
+    FROM changes c
+    WHERE r.id = c.stored_id AND c.kpi_id IS NOT NULL
+    RETURNING 1
+),
+added AS (
+    INSERT INTO dashboards_kpirollup (
+        org_id, kpi_id, level, team_id, owner_id, team_key, owner_key, period_kind,
+        period_start, total, count, last_day, last_value, numerator, denominator
+    )
+    SELECT %(org)s, kpi_id, level, team_id, owner_id, team_key, owner_key, kind, start,
+           total, count, last_day, last_value, numerator, denominator
+    FROM changes
+    WHERE stored_id IS NULL
+    RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM stored) - (SELECT COUNT(*) FROM removed)
+       + (SELECT COUNT(*) FROM added)
+"""
+
+_WHOLE_ORG = "goals_measurement ms WHERE ms.org_id = %(org)s"
+# The measurements of the wanted buckets only, through the (org, kpi, period_start) index.
+_RANGES = """UNNEST(%(range_kpis)s::bigint[], %(range_firsts)s::date[], %(range_lasts)s::date[])
+        AS r(kpi_id, first_day, last_day)
+    JOIN goals_measurement ms
+      ON ms.org_id = %(org)s AND ms.kpi_id = r.kpi_id
+     AND ms.period_start BETWEEN r.first_day AND r.last_day"""
+
+
+def _ranges(
+    wanted: dict[str, set[tuple[int, date]]], parts: dict[int, tuple[int, int]]
+) -> list[tuple[int, date, date]]:
+    """Disjoint (KPI, first day, last day) spans covering every wanted bucket in full, for the
+    KPI itself or, for a ratio, its numerator and denominator."""
+    spans: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for kind, pairs in wanted.items():
+        for kpi, start in pairs:
+            for part in parts.get(kpi, (kpi,)):
+                spans[part].append((start, bucket_end(start, kind)))
+    merged: list[tuple[int, date, date]] = []
+    for kpi, kpi_spans in spans.items():
+        first, last = None, None
+        for span_first, span_last in sorted(kpi_spans):
+            if last is not None and span_first <= last + timedelta(days=1):
+                last = max(last, span_last)
+                continue
+            if first is not None and last is not None:
+                merged.append((kpi, first, last))
+            first, last = span_first, span_last
+        if first is not None and last is not None:
+            merged.append((kpi, first, last))
+    return merged
+
+
+def _replace_in_database(org: Organization, wanted: dict[str, set[tuple[int, date]]] | None) -> int:
+    """Recompute the wanted buckets (all of them when `wanted` is None) in one statement and
+    write the differences; the number of rows the buckets now hold."""
+    kpis = list(
+        Kpi.objects.for_org(org).values_list("pk", "aggregation", "numerator_id", "denominator_id")
+    )
+    parts = {pk: (top, bottom) for pk, aggregation, top, bottom in kpis if aggregation == "ratio"}
+    params: dict[str, Any] = {
+        "org": org.pk,
+        "fiscal": org.fiscal_year_start_month,
+        "ratio_kpis": list(parts),
+        "last_kpis": [pk for pk, aggregation, _t, _b in kpis if aggregation == "last"],
+        "want_kpis": [],
+        "want_kinds": [],
+        "want_starts": [],
+    }
+    fragments = {
+        "week": _WEEK_SQL,
+        "month": _MONTH_SQL,
+        "quarter": _QUARTER_SQL,
+        "source": _WHOLE_ORG,
+        "wanted_aggregates": "",
+        "wanted_ratios": "",
+        "wanted_stored": "",
+    }
+    if wanted is not None:
+        triples = [(kpi, kind, start) for kind, pairs in wanted.items() for kpi, start in pairs]
+        if not triples:
+            return 0
+        ranges = _ranges(wanted, parts)
+        params |= {
+            "want_kpis": [kpi for kpi, _kind, _start in triples],
+            "want_kinds": [kind for _kpi, kind, _start in triples],
+            "want_starts": [start for _kpi, _kind, start in triples],
+            "range_kpis": [kpi for kpi, _first, _last in ranges],
+            "range_firsts": [first for _kpi, first, _last in ranges],
+            "range_lasts": [last for _kpi, _first, last in ranges],
+        }
+        fragments |= {
+            "source": _RANGES,
+            "wanted_aggregates": "AND (a.kpi_id, a.kind, a.start) IN (SELECT * FROM wanted)",
+            "wanted_ratios": "AND (p.ratio_id, a.kind, a.start) IN (SELECT * FROM wanted)",
+            "wanted_stored": (
+                "AND (r.kpi_id, r.period_kind, r.period_start) IN (SELECT * FROM wanted)"
+            ),
+        }
+    with connection.cursor() as cursor:
+        cursor.execute(_ROLLUP_SQL.format(**fragments), params)
+        (rows,) = cursor.fetchone()
+    return int(rows)
+
+
+def _in_database() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _rebuild_portable(org: Organization) -> int:
+    KpiRollup.objects.filter(org=org).delete()
+    span = Measurement.objects.for_org(org).aggregate(
+        first=Min("period_start"), last=Max("period_start")
+    )
+    if span["first"] is None:
+        return 0
+    days = (
+        Measurement.objects.for_org(org)
+        .annotate(month=TruncMonth("period_start"))
+        .values_list("kpi_id", "month")
+        .distinct()
+    )
+    pairs: set[tuple[int, date]] = set()
+    for kpi, month in days:
+        first = _as_date(month)
+        # Every week that starts in or overlaps the month.
+        day = first
+        while day <= bucket_end(first, RollupPeriod.MONTH):
+            pairs.add((kpi, day))
+            day += timedelta(days=7)
+        pairs.add((kpi, bucket_end(first, RollupPeriod.MONTH)))
+    return _replace(org, _touched(org, pairs))
 
 
 def _state(org: Organization) -> RollupState | None:
@@ -246,28 +497,7 @@ def rollups_rebuild(*, org: Organization) -> int:
         if state is None:
             return 0
         touches = list(MeasurementTouch.objects.filter(org=org).values_list("pk", flat=True))
-        KpiRollup.objects.filter(org=org).delete()
-        span = Measurement.objects.for_org(org).aggregate(
-            first=Min("period_start"), last=Max("period_start")
-        )
-        written = 0
-        if span["first"] is not None:
-            days = (
-                Measurement.objects.for_org(org)
-                .annotate(month=TruncMonth("period_start"))
-                .values_list("kpi_id", "month")
-                .distinct()
-            )
-            pairs: set[tuple[int, date]] = set()
-            for kpi, month in days:
-                first = _as_date(month)
-                # Every week that starts in or overlaps the month.
-                day = first
-                while day <= bucket_end(first, RollupPeriod.MONTH):
-                    pairs.add((kpi, day))
-                    day += timedelta(days=7)
-                pairs.add((kpi, bucket_end(first, RollupPeriod.MONTH)))
-            written = _replace(org, _touched(org, pairs))
+        written = _replace_in_database(org, None) if _in_database() else _rebuild_portable(org)
         MeasurementTouch.objects.filter(pk__in=touches).delete()
         state.built_at = state.updated_at = timezone.now()
         state.save()
@@ -289,7 +519,8 @@ def rollups_update(*, org: Organization) -> int:
         )
         if not touches:
             return 0
-        written = _replace(org, _touched(org, [(kpi, day) for _pk, kpi, day in touches]))
+        wanted = _touched(org, [(kpi, day) for _pk, kpi, day in touches])
+        written = _replace_in_database(org, wanted) if _in_database() else _replace(org, wanted)
         MeasurementTouch.objects.filter(pk__in=[pk for pk, _k, _d in touches]).delete()
         state.updated_at = timezone.now()
         state.save(update_fields=["updated_at"])

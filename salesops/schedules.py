@@ -93,6 +93,22 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {
         "expires_seconds": 3000,
         "description": "Daily goal snapshots for trend charts.",
     },
+    "deviation-alerts": {
+        # Every 10 minutes, offset from the rollups: evaluate every active alert rule. An alert
+        # is unique per (rule, subject, period), so reruns and parallel workers add nothing.
+        "task": "dashboards.tasks.alerts_evaluate_all",
+        "crontab": {"minute": "5-59/10"},
+        "expires_seconds": 540,
+        "description": "Evaluate deviation alert rules; open, update and auto-resolve alerts.",
+    },
+    "leadership-digest": {
+        # Hourly at :25: from Monday 08:00 in each organisation's time zone, leaders get the
+        # week's digest by email once (one row per organisation and week is the claim).
+        "task": "dashboards.tasks.leadership_digest_send",
+        "crontab": {"minute": "25"},
+        "expires_seconds": 3000,
+        "description": "Monday leadership digest email (organisation time), once a week.",
+    },
     "housekeeping": {
         # Nightly at 03:15 UTC: delete dispatched outbox rows and old sent webhook deliveries.
         "task": "salesops.tasks.housekeeping",

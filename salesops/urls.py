@@ -33,6 +33,9 @@ router.register("standups", ap_api.StandupViewSet, basename="api-standup")
 router.register("surveys", feedback_api.SurveyViewSet, basename="api-survey")
 router.register("suggestions", feedback_api.SuggestionViewSet, basename="api-suggestion")
 router.register("experiments", dashboards_api.ExperimentViewSet, basename="api-experiment")
+router.register("alert-rules", dashboards_api.AlertRuleViewSet, basename="api-alert-rule")
+router.register("alerts", dashboards_api.AlertViewSet, basename="api-alert")
+router.register("rollups", dashboards_api.RollupViewSet, basename="api-rollup")
 
 api_patterns = [
     path("me/", api.MeView.as_view(), name="api-me"),

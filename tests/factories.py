@@ -249,3 +249,66 @@ class RiskFactory(factory.django.DjangoModelFactory):
     impact = 3
     owner = factory.SelfAttribute("plan.owner")
     contingency = "Plan B"
+
+
+# --- deviation alerts ----------------------------------------------------------------------
+
+
+class AlertRuleFactory(factory.django.DjangoModelFactory):
+    """An org-wide rule on overdue milestones, told to admins in the app; override as needed.
+    M2M fields (teams, recipient_teams, recipient_people) take lists after creation."""
+
+    class Meta:
+        model = "dashboards.AlertRule"
+        skip_postgeneration_save = True
+
+    org = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Alert rule {n}")
+    action = "Investigate"
+    subject = "milestones_overdue"
+    period_kind = "week"
+    comparator = "above"
+    threshold = 3
+    scope = "org"
+    severity = "warning"
+    recipient_roles = factory.LazyFunction(lambda: ["admin"])
+    channels = factory.LazyFunction(lambda: ["in_app"])
+    is_active = True
+
+    @factory.post_generation
+    def teams(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.teams.set(extracted)
+
+    @factory.post_generation
+    def recipient_teams(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.recipient_teams.set(extracted)
+
+    @factory.post_generation
+    def recipient_people(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.recipient_people.set(extracted)
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    """An open org-wide alert of its rule for this week."""
+
+    class Meta:
+        model = "dashboards.Alert"
+
+    rule = factory.SubFactory(AlertRuleFactory)
+    org = factory.SelfAttribute("rule.org")
+    subject_key = "org"
+    subject_label = factory.LazyAttribute(lambda alert: alert.org.name)
+    team = None
+    goal = None
+    period_kind = factory.SelfAttribute("rule.period_kind")
+    period_start = factory.LazyFunction(lambda: _monday())
+    severity = factory.SelfAttribute("rule.severity")
+    comparator = factory.SelfAttribute("rule.comparator")
+    threshold = factory.SelfAttribute("rule.threshold")
+    value = 5
+    last_value = None
+    data = factory.LazyFunction(dict)
+    state = "open"

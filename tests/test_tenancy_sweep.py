@@ -278,6 +278,62 @@ def _experiment(world: World) -> dict[str, Any]:
     return {"pk": experiment.pk}
 
 
+def _alert_rule(world: World) -> dict[str, Any]:
+    from dashboards.models import AlertRule
+
+    rule = AlertRule.objects.create(
+        org=world.org,
+        name="Goals behind",
+        subject="goal_gap",
+        comparator="above",
+        threshold=10,
+        recipient_roles=["leader"],
+        channels=["in_app"],
+    )
+    return {"pk": rule.pk}
+
+
+def _alert(world: World) -> dict[str, Any]:
+    import datetime
+
+    from dashboards.models import Alert, AlertRule
+
+    rule = AlertRule.objects.get(pk=_alert_rule(world)["pk"])
+    alert = Alert.objects.create(
+        org=world.org,
+        rule=rule,
+        subject_key=f"team:{world.team.pk}",
+        subject_label=world.team.name,
+        team=world.team,
+        period_kind="week",
+        period_start=datetime.date(2026, 11, 23),
+        severity="warning",
+        comparator="above",
+        threshold=10,
+        value=15,
+    )
+    return {"pk": alert.pk}
+
+
+def _review_meeting(world: World) -> dict[str, Any]:
+    import datetime
+
+    from dashboards.models import ReviewMeeting
+
+    meeting = ReviewMeeting.objects.create(
+        org=world.org, team=world.team, period_kind="week", period_start=datetime.date(2026, 11, 23)
+    )
+    return {"pk": meeting.pk}
+
+
+def _review_item(world: World) -> dict[str, Any]:
+    from dashboards.models import ReviewItem, ReviewMeeting
+
+    meeting = ReviewMeeting.objects.get(pk=_review_meeting(world)["pk"])
+    item = ReviewItem.objects.create(meeting=meeting, kind="action", text="Call the top ten")
+    return {"pk": item.pk}
+
+
 # Pages under /o/<org_slug>/: sample arguments that name objects of `world.org`.
 ORG_URLS: dict[str, Sample] = {
     "org_home": _none,
@@ -400,6 +456,22 @@ ORG_URLS: dict[str, Sample] = {
     "feedback:action_edit": _follow_up,
     "feedback:suggestion_box": _none,
     "feedback:suggestion_action": _suggestion,
+    "dashboards:leadership": _none,
+    "dashboards:my_dashboard": _none,
+    "dashboards:team_dashboard": _team,
+    "dashboards:kpi_insight": _kpi,
+    "dashboards:alert_list": _none,
+    "dashboards:alert_detail": _alert,
+    "dashboards:alert_acknowledge": _alert,
+    "dashboards:alert_resolve": _alert,
+    "dashboards:rule_list": _none,
+    "dashboards:rule_create": _none,
+    "dashboards:rule_edit": _alert_rule,
+    "dashboards:rule_delete": _alert_rule,
+    "dashboards:review_list": _none,
+    "dashboards:review_pack": _team,
+    "dashboards:review_item_add": _review_meeting,
+    "dashboards:review_item_done": _review_item,
     "dashboards:experiment_list": _none,
     "dashboards:experiment_create": _none,
     "dashboards:experiment_detail": _experiment,
@@ -441,10 +513,22 @@ API_DETAIL_URLS: dict[str, Sample] = {
     "api-survey-results": _api_survey,
     "api-experiment-detail": _experiment,
     "api-experiment-results": _experiment,
+    "api-alert-rule-detail": _alert_rule,
+    "api-alert-detail": _alert,
+    "api-alert-acknowledge": _alert,
+    "api-alert-resolve": _alert,
 }
 
 # Routes outside any organisation, each with the reason it needs no org check.
 EXEMPT: dict[str, str] = {
+    "api-alert-rule-list": "lists and creates in the token's organisation only "
+    "(tests/dashboards/test_alerts_api.py)",
+    "api-alert-rule-from-template": "creates in the token's organisation only "
+    "(tests/dashboards/test_alerts_api.py)",
+    "api-alert-list": "narrowed to the alerts the token's member may see "
+    "(tests/dashboards/test_alerts_api.py)",
+    "api-rollup-list": "the KPI is looked up in the token's organisation; another's is 404 "
+    "(tests/dashboards/test_alerts_api.py)",
     "home": "redirects to the visitor's own organisation",
     "org_choose": "lists only the visitor's own memberships",
     "language_set": "changes only the visitor's language",
@@ -575,6 +659,7 @@ def test_api_token_of_another_org_gets_404(world: World, name: str):
         "resolve",
         "responses",
         "experiment-results",
+        "acknowledge",
     )
     method = client.post if name.endswith(posts) else client.get
     response = method(url)

@@ -53,6 +53,8 @@ def _team_context(
         "children": selectors.teams_for(org=org, include_archived=True).filter(parent=team),
         "can_manage_people": can_manage_people,
         "add_form": (add_form or TeamMemberAddForm(team=team)) if can_manage_people else None,
+        "may_see_dashboard": can(membership, "dashboard.team", team),
+        "may_review": can(membership, "review.view", team),
     }
     if can(membership, "team.webhooks.manage"):
         context["webhooks"] = selectors.team_webhooks(org=org, team=team)

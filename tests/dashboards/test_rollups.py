@@ -278,3 +278,174 @@ def test_the_rebuild_command_names_each_organisation(setup, capsys):
     assert f"{setup['org'].slug}:" in capsys.readouterr().out
     with pytest.raises(CommandError):
         call_command("rebuild_rollups", "--org", "no-such-org")
+
+
+# --- the set-based path (PostgreSQL) and the portable path give the same rows ------------------
+
+
+@pytest.fixture
+def varied(setup):
+    """More shapes of data: an owner without a team, a "last value" KPI with two owners on the
+    same last day, a ratio whose numerator and denominator are one KPI, and a week that spans
+    the end of a month and of a fiscal quarter."""
+    org, admin, east = setup["org"], setup["admin"], setup["east"]
+    manager = MembershipFactory(org=org, role="manager").user
+    doubled = KpiFactory(
+        org=org,
+        name="Won per won",
+        aggregation="ratio",
+        numerator=setup["won"],
+        denominator=setup["won"],
+    )
+    writes = [
+        (setup["revenue"], date(2026, 6, 29), 11, None, manager),  # owner only
+        (setup["revenue"], date(2026, 7, 1), 13, None, manager),  # same week, next quarter
+        (setup["pipeline"], date(2026, 5, 20), 40, east, setup["rep"]),
+        (setup["pipeline"], date(2026, 5, 20), 60, east, setup["rep2"]),
+        (setup["pipeline"], date(2026, 5, 18), 99, east, manager),  # earlier: not the last
+        (setup["won"], date(2026, 5, 19), 2, None, manager),
+    ]
+    for kpi, day, value, team, owner in writes:
+        measurement_record(
+            actor=admin,
+            org=org,
+            kpi=kpi,
+            day=day,
+            value=Decimal(value),
+            period_kind="day",
+            team=team,
+            owner=owner,
+        )
+    return {**setup, "manager": manager, "doubled": doubled}
+
+
+def test_last_value_kpis_sum_the_scope_on_its_last_day_and_others_have_none(varied):
+    org, pipeline = varied["org"], varied["pipeline"]
+    rollups_update(org=org)
+    may = KpiRollup.objects.get(
+        kpi=pipeline,
+        level="team",
+        team=varied["east"],
+        period_kind="month",
+        period_start=date(2026, 5, 1),
+    )
+    assert (may.last_day, may.last_value) == (date(2026, 5, 20), Decimal(100))
+    assert not KpiRollup.objects.filter(org=org, last_value__isnull=False).exclude(kpi=pipeline)
+
+
+def test_owners_without_a_team_count_in_the_organisation_total_only(varied):
+    org, revenue = varied["org"], varied["revenue"]
+    rollups_update(org=org)
+    july = {
+        row.level: row
+        for row in KpiRollup.objects.filter(
+            kpi=revenue, period_kind="month", period_start=date(2026, 7, 1)
+        )
+    }
+    assert set(july) == {"detail", "org"}
+    assert (july["detail"].team, july["detail"].owner) == (None, varied["manager"])
+    assert july["org"].total == Decimal(13)
+    # The week of 29 June spans two fiscal quarters; its rollup holds all three days.
+    week = KpiRollup.objects.get(
+        kpi=revenue, level="org", period_kind="week", period_start=date(2026, 6, 29)
+    )
+    assert (week.total, week.count) == (Decimal(29), 3)  # 11 + 5 (East) + 13
+
+
+def test_a_ratio_of_one_kpi_to_itself_counts_it_on_both_sides(varied):
+    org = varied["org"]
+    rollups_update(org=org)
+    may = KpiRollup.objects.get(
+        kpi=varied["doubled"], level="org", period_kind="month", period_start=date(2026, 5, 1)
+    )
+    assert (may.numerator, may.denominator, may.count) == (Decimal(5), Decimal(5), 4)
+
+
+def test_rollups_of_one_organisation_leave_the_others_alone(varied, world):
+    other = KpiFactory(org=world.other_org, name="Rival revenue")
+    measurement_record(
+        actor=world.outsider.user,
+        org=world.other_org,
+        kpi=other,
+        day=date(2026, 5, 5),
+        value=Decimal(8),
+        period_kind="day",
+        team=world.other_team,
+    )
+    rollups_update(org=world.other_org)
+    before = rows(world.other_org)
+    rollups_update(org=varied["org"])
+    rollups_rebuild(org=varied["org"])
+    assert rows(world.other_org) == before
+    assert before
+
+
+@pytest.fixture
+def postgresql_only(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("compares the PostgreSQL statement with the portable path")
+
+
+def test_the_single_statement_gives_the_rows_of_the_portable_path(
+    varied, postgresql_only, monkeypatch
+):
+    from dashboards import rollups
+
+    org, admin = varied["org"], varied["admin"]
+    rollups_rebuild(org=org)
+    in_database = rows(org)
+    monkeypatch.setattr(rollups, "_in_database", lambda: False)
+    rollups_rebuild(org=org)
+    assert rows(org) == in_database
+    # And incrementally, after writes that move, replace and delete values.
+    monkeypatch.undo()
+    measurements_upsert(
+        actor=admin,
+        org=org,
+        rows=[
+            BulkRow("w2", varied["won"], None, varied["manager"], "month", date(2026, 9, 1), 7),
+            BulkRow("l0", varied["leads"], varied["west"], None, "week", date(2026, 3, 30), 3),
+        ],
+    )
+    measurement_delete(
+        actor=admin,
+        measurement=Measurement.objects.get(
+            kpi=varied["pipeline"], owner=varied["rep2"], period_start=date(2026, 5, 20)
+        ),
+    )
+    rollups_update(org=org)
+    incremental = rows(org)
+    monkeypatch.setattr(rollups, "_in_database", lambda: False)
+    rollups_rebuild(org=org)
+    assert rows(org) == incremental
+
+
+def test_recomputing_unchanged_buckets_writes_nothing(varied, postgresql_only):
+    from django.db import connection
+
+    org = varied["org"]
+    rollups_update(org=org)
+
+    def versions() -> set[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, xmin::text FROM dashboards_kpirollup WHERE org_id = %s", [org.pk]
+            )
+            return set(cursor.fetchall())
+
+    before = versions()
+    measurement_record(  # the same value again: its periods are touched, nothing changes
+        actor=varied["admin"],
+        org=org,
+        kpi=varied["revenue"],
+        day=date(2026, 4, 2),
+        value=Decimal(20),
+        period_kind="day",
+        team=varied["east"],
+        owner=varied["rep"],
+    )
+    assert rollups_update(org=org) > 0
+    rollups_rebuild(org=org)
+    assert versions() == before
