@@ -285,7 +285,7 @@ class AlertRule(models.Model):
         _("what to do"),
         max_length=300,
         blank=True,
-        help_text=_("Shown with every alert of this rule, e.g. \u201cinvestigate\u201d."),
+        help_text=_("Shown with every alert of this rule, e.g. “investigate”."),
     )
     subject = models.CharField(_("watch"), max_length=24, choices=AlertSubject.choices)
     kpi = models.ForeignKey(

@@ -304,13 +304,19 @@ ratio_parts AS (
 ),
 computed AS (
     SELECT a.kpi_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, a.total, a.count,
-           a.last_day, l.total AS last_value,
+           a.last_day, NULL::numeric AS last_value,
            NULL::numeric AS numerator, NULL::numeric AS denominator
+    FROM aggregates a
+    WHERE a.kpi_id <> ALL(%(ratio_kpis)s::bigint[]) AND a.kpi_id <> ALL(%(last_kpis)s::bigint[])
+          {wanted_aggregates}
+    UNION ALL
+    SELECT a.kpi_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, a.total, a.count,
+           a.last_day, l.total, NULL, NULL
     FROM aggregates a
     LEFT JOIN last_days l
       ON l.kpi_id = a.kpi_id AND l.scope = a.scope AND l.team_key = COALESCE(a.team_id, 0)
      AND l.owner_key = COALESCE(a.owner_id, 0) AND l.period_start = a.last_day
-    WHERE a.kpi_id <> ALL(%(ratio_kpis)s::bigint[]) {wanted_aggregates}
+    WHERE a.kpi_id = ANY(%(last_kpis)s::bigint[]) {wanted_aggregates}
     UNION ALL
     -- Ratio KPIs: Σnumerator and Σdenominator over the same scope and bucket.
     SELECT p.ratio_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, 0, SUM(a.count),

@@ -441,7 +441,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
 class AlertDetailSerializer(AlertSerializer):
     action = serializers.CharField(
-        source="rule.action", read_only=True, help_text=_("The rule's \u201cwhat to do\u201d.")
+        source="rule.action", read_only=True, help_text=_("The rule's “what to do”.")
     )
     data = AlertDataField(read_only=True)
 
