@@ -561,15 +561,27 @@ def _tiles(
 
 
 def _org_tiles(*, org: Organization, team: Team | None, period: Period) -> list[Tile]:
-    """The company goals' KPIs (or, without company goals, KPIs that have rollups), valued for
-    the organisation — or for the filtered team, with the team's own goal as the target."""
+    """The company goals' KPIs, then those of the other active goals (or, without goals, KPIs
+    that have rollups), valued for the organisation — or for the filtered team, with the team's
+    own goal as the target."""
     active = Goal.objects.for_org(org).filter(status=GoalStatus.ACTIVE).select_related("kpi")
     wanted = Q(level=GoalLevel.COMPANY)
     if team is not None:
         wanted |= Q(team_id=team.pk)
     goals = list(active.filter(wanted).order_by("due_date", "pk")[:GOALS_FOR_TILES])
     company = _first_goal_per_kpi(g for g in goals if g.level == GoalLevel.COMPANY)
-    kpis = [goal.kpi for goal in company.values()] or _fallback_kpis(org)
+    kpis = [goal.kpi for goal in company.values()]
+    # Then the KPIs the rest of the organisation's active goals work on, valued for the
+    # organisation; a team's target is not the organisation's, so those tiles have none.
+    # (Always one query, so the count does not depend on how many company KPIs there are.)
+    others = (
+        Kpi.objects.for_org(org)
+        .active()
+        .filter(pk__in=active.values("kpi_id"))
+        .exclude(pk__in=[kpi.pk for kpi in kpis])
+        .order_by("name", "pk")[:MAX_TILES]
+    )
+    kpis = (kpis + list(others))[:MAX_TILES] or _fallback_kpis(org)
     rollups = KpiRollup.objects.for_org(org)
     if team is None:
         return _tiles(

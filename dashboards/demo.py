@@ -5,7 +5,7 @@ Used by `manage.py seed_demo`; each part is skipped when the organisation alread
 Results are fixed numbers, so seeding again and tests see the same analysis.
 """
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from goals.models import Kpi
 from goals.services.checkins import org_today
 from salesops.models import Organization, Role, Team, User
 
-from . import alerts, experiments, rollups
+from . import alerts, experiments, rollups, snapshots
 from .alert_templates import RULE_TEMPLATES
 from .models import (
     Alert,
@@ -151,6 +151,15 @@ def _replay(rule: AlertRule, day: date) -> None:
         alerts.alert_rule_evaluate(rule=rule, now=when)
     # Demo history only: the row's opening time is set by the database on insert.
     Alert.objects.filter(rule=rule).exclude(pk__in=before).update(opened_at=when)
+
+
+def seed_snapshots(*, now: datetime | None = None, weeks: int = 12) -> None:
+    """A snapshot a week for the last `weeks` weeks and today's, so the dashboards' goal
+    sections and trend charts have history before the hourly job has run (an upsert: seeding
+    again the same day changes nothing)."""
+    now = now or timezone.now()
+    for weeks_back in range(weeks, -1, -1):
+        snapshots.goal_snapshots_take(now=now - timedelta(weeks=weeks_back))
 
 
 def seed_alerts(*, org: Organization, actor: User, now: datetime | None = None) -> None:

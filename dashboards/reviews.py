@@ -230,17 +230,18 @@ def _lineage(org: Organization, team: Team) -> set[int]:
 
 
 def _team_pulse(membership: Membership, team: Team, as_of: date) -> TeamPulse | None:
-    """The team's group in the latest round that opened by `as_of`, through `results_for`,
-    which applies the anonymity rules; a withheld group is reported with its reason only."""
+    """The team's group in the latest round closed by `as_of` (else the latest that opened),
+    through `results_for`, which applies the anonymity rules; a withheld group is reported with
+    its reason only. A closed round comes first: an open one usually has too few answers yet."""
     org = team.org
-    round_ = (
+    rounds = (
         Round.objects.filter(survey__org=org, opens_on__lte=as_of)
         .exclude(survey__status=SurveyStatus.DRAFT)
         .filter(Q(survey__audience_all=True) | Q(survey__audience_teams__in=_lineage(org, team)))
         .select_related("survey__org")
         .order_by("-opens_on", "-number", "-pk")
-        .first()
     )
+    round_ = rounds.filter(closed_at__date__lte=as_of).first() or rounds.first()
     if round_ is None:
         return None
     survey = round_.survey

@@ -283,6 +283,19 @@ def tiles_by_kpi(board) -> dict:
     return {tile.kpi.pk: tile for tile in board.tiles}
 
 
+def test_leadership_tiles_add_other_goals_kpis_after_the_company_ones_without_a_target(world, kpis):
+    company = active_goal(world, kpis["revenue"], target=2000)
+    active_goal(world, kpis["cycle"], level="team", team=world.team, target=20)
+    board = leadership_board(
+        membership=world.members[Role.LEADER], filters=BoardFilters(), today=today_of(world.org)
+    )
+    assert [tile.kpi.pk for tile in board.tiles] == [kpis["revenue"].pk, kpis["cycle"].pk]
+    revenue, cycle = board.tiles
+    assert revenue.goal == company
+    assert cycle.goal is None  # a team's target is not the organisation's
+    assert cycle.value is not None
+
+
 def test_leadership_tiles_are_the_company_goals_kpis_valued_from_org_rollups(world, kpis):
     goal = active_goal(world, kpis["revenue"], target=2000)
     active_goal(world, kpis["conversion"], target=30)

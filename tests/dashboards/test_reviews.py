@@ -336,6 +336,18 @@ def test_the_pulse_at_the_threshold_is_shown(world, clients):
     assert 'data-testid="pulse-table"' in response.content.decode()
 
 
+def test_the_last_closed_round_comes_before_a_round_just_opened(world, clients):
+    survey = pulse_answers(world, world.team, 5)
+    first = survey.rounds.get()
+    feedback_services.round_close(actor=None, round_=first)
+    feedback_services.round_open(actor=None, survey=survey, announce=False)
+
+    pulse = clients["manager"].get(pack_url(world.team)).context["pack"].pulse
+
+    assert pulse.round_number == first.number
+    assert pulse.shown and pulse.respondents == 5
+
+
 def test_a_rep_is_told_who_sees_pulse_results(world, clients):
     pulse_answers(world, world.team, 5)
 

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from actionplans.demo import seed_plans
-from dashboards.demo import seed_alerts, seed_experiments
+from dashboards.demo import seed_alerts, seed_experiments, seed_snapshots
 from feedback.demo import seed_feedback
 from goals.demo import seed_goals
 from goals.services.kpis import kpis_ensure_builtin
@@ -110,6 +110,7 @@ class Command(BaseCommand):
         seed_plans(org=org, teams=teams, people=people)
         seed_feedback(org=org, teams=teams, people=people)
         seed_experiments(org=org, teams=teams, people=people)
+        seed_snapshots()
         seed_alerts(org=org, actor=people[Role.ADMIN])
         # A second organisation shows the org switcher: the sales ops admin also works there.
         other, _ = Organization.objects.get_or_create(
