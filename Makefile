@@ -68,6 +68,7 @@ test: install assets compilemessages lint typecheck
 
 bench: install assets compilemessages
 	DJANGO_SETTINGS_MODULE=salesops.settings.test $(PY) -m benchmarks.run
+	DJANGO_SETTINGS_MODULE=salesops.settings.test $(PY) -m benchmarks.monitoring
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles var

@@ -35,6 +35,22 @@ from .models import KpiRollup, RollupLevel, RollupPeriod, RollupState
 
 Key = tuple[int, int | None, int | None, str, date]  # kpi, team, owner, period kind, start
 
+# The columns that make a rollup row what it is: two paths agree when these sets of rows do.
+ROW_FIELDS = (
+    "kpi_id",
+    "level",
+    "team_key",
+    "owner_key",
+    "period_kind",
+    "period_start",
+    "total",
+    "count",
+    "last_day",
+    "last_value",
+    "numerator",
+    "denominator",
+)
+
 
 @dataclass
 class Bucket:
@@ -246,7 +262,7 @@ def _replace(org: Organization, wanted: dict[str, set[tuple[int, date]]]) -> int
 # --- PostgreSQL: everything in one statement ------------------------------------------------
 
 # Bucket starts, as `bucket_start` computes them: the Monday of the week, the first of the month,
-# and the first month of the fiscal quarter (the fiscal year starts in month %(fiscal)s).
+# and the first month of the fiscal quarter (the `fiscal` parameter is the year's first month).
 _WEEK_SQL = "ms.period_start - (EXTRACT(ISODOW FROM ms.period_start)::int - 1)"
 _MONTH_SQL = "DATE_TRUNC('month', ms.period_start::timestamp)::date"
 _QUARTER_SQL = (
@@ -254,19 +270,19 @@ _QUARTER_SQL = (
     "months => (EXTRACT(MONTH FROM ms.period_start)::int + 12 - %(fiscal)s) %% 3))::date"
 )
 
-# Detail (KPI × team × owner), team and organisation, for each period kind. GROUPING(team_id,
-# owner_id) tells the levels apart: 0 detail, 1 team, 3 organisation; GROUPING(week, month,
-# quarter) the period kinds: 3 week, 5 month, 6 quarter.
-_ROLLUP_SQL = """
-WITH
+# `aggregates`: Σvalue, count and last day per bucket for detail (KPI × team × owner), team and
+# organisation, told apart by GROUPING(team_id, owner_id): 0 detail, 1 team, 3 organisation.
+# `last_days`: for "last value" KPIs, the sum over each scope and day, to pick the bucket's last.
+# The whole organisation: one pass with nine grouping sets (three sorts of the measurements).
+_AGGREGATE_ALL = """
 measured AS NOT MATERIALIZED (
     SELECT ms.kpi_id, ms.team_id, ms.owner_id, ms.value, ms.period_start,
            {week} AS week, {month} AS month, {quarter} AS quarter
-    FROM {source}
+    FROM goals_measurement ms
+    WHERE ms.org_id = %(org)s
 ),
 aggregates AS (
-    SELECT kpi_id, team_id, owner_id,
-           GROUPING(team_id, owner_id) AS scope,
+    SELECT kpi_id, team_id, owner_id, GROUPING(team_id, owner_id) AS scope,
            CASE GROUPING(week, month, quarter)
                WHEN 3 THEN 'week' WHEN 5 THEN 'month' ELSE 'quarter' END AS kind,
            COALESCE(week, month, quarter) AS start,
@@ -280,20 +296,63 @@ aggregates AS (
     -- Team totals are for teams: measurements of an owner alone count in the organisation only.
     HAVING GROUPING(team_id, owner_id) <> 1 OR team_id IS NOT NULL
 ),
-wanted AS (
-    SELECT * FROM UNNEST(%(want_kpis)s::bigint[], %(want_kinds)s::text[], %(want_starts)s::date[])
-        AS w(kpi_id, kind, start)
-),
--- "Last value" KPIs: the sum over the scope on the bucket's last day with a measurement.
-last_days AS (
+last_days AS MATERIALIZED (
     SELECT kpi_id, COALESCE(team_id, 0) AS team_key, COALESCE(owner_id, 0) AS owner_key,
-           GROUPING(team_id, owner_id) AS scope, period_start, SUM(value) AS total
+           GROUPING(team_id, owner_id) AS scope, k.kind, period_start, SUM(value) AS total
+    FROM measured CROSS JOIN (VALUES ('week'), ('month'), ('quarter')) AS k(kind)
+    WHERE kpi_id = ANY(%(last_kpis)s::bigint[])
+    GROUP BY GROUPING SETS (
+        (kpi_id, k.kind, team_id, owner_id, period_start),
+        (kpi_id, k.kind, team_id, period_start), (kpi_id, k.kind, period_start)
+    )
+),"""
+
+# A few buckets: only their measurements, read through the (org, kpi, period_start) index once
+# per period kind (OFFSET 0 keeps the planner from scanning the whole table instead), and one
+# sort with three grouping sets.
+_AGGREGATE_WANTED = """
+measured AS NOT MATERIALIZED (
+    SELECT ms.kpi_id, ms.team_id, ms.owner_id, ms.value, ms.period_start, k.kind,
+           CASE k.kind WHEN 'week' THEN {week} WHEN 'month' THEN {month} ELSE {quarter} END
+               AS start
+    FROM UNNEST(
+        %(range_kinds)s::text[], %(range_kpis)s::bigint[], %(range_firsts)s::date[],
+        %(range_lasts)s::date[]
+    ) AS k(kind, kpi_id, first_day, last_day)
+    CROSS JOIN LATERAL (
+        SELECT * FROM goals_measurement m
+        WHERE m.org_id = %(org)s AND m.kpi_id = k.kpi_id
+          AND m.period_start BETWEEN k.first_day AND k.last_day
+        OFFSET 0
+    ) AS ms
+),
+aggregates AS (
+    SELECT kpi_id, team_id, owner_id, GROUPING(team_id, owner_id) AS scope, kind, start,
+           SUM(value) AS total, COUNT(*) AS count, MAX(period_start) AS last_day
+    FROM measured
+    GROUP BY GROUPING SETS (
+        (kpi_id, kind, start, team_id, owner_id), (kpi_id, kind, start, team_id),
+        (kpi_id, kind, start)
+    )
+    HAVING GROUPING(team_id, owner_id) <> 1 OR team_id IS NOT NULL
+),
+last_days AS MATERIALIZED (
+    SELECT kpi_id, COALESCE(team_id, 0) AS team_key, COALESCE(owner_id, 0) AS owner_key,
+           GROUPING(team_id, owner_id) AS scope, kind, period_start, SUM(value) AS total
     FROM measured
     WHERE kpi_id = ANY(%(last_kpis)s::bigint[])
     GROUP BY GROUPING SETS (
-        (kpi_id, team_id, owner_id, period_start), (kpi_id, team_id, period_start),
-        (kpi_id, period_start)
+        (kpi_id, kind, team_id, owner_id, period_start), (kpi_id, kind, team_id, period_start),
+        (kpi_id, kind, period_start)
     )
+),"""
+
+_ROLLUP_SQL = """
+WITH
+{aggregation}
+wanted AS (
+    SELECT * FROM UNNEST(%(want_kpis)s::bigint[], %(want_kinds)s::text[], %(want_starts)s::date[])
+        AS w(kpi_id, kind, start)
 ),
 ratio_parts AS (
     SELECT id AS ratio_id, numerator_id AS part_id, 1 AS is_numerator, 0 AS is_denominator
@@ -315,7 +374,8 @@ computed AS (
     FROM aggregates a
     LEFT JOIN last_days l
       ON l.kpi_id = a.kpi_id AND l.scope = a.scope AND l.team_key = COALESCE(a.team_id, 0)
-     AND l.owner_key = COALESCE(a.owner_id, 0) AND l.period_start = a.last_day
+     AND l.owner_key = COALESCE(a.owner_id, 0) AND l.kind = a.kind
+     AND l.period_start = a.last_day
     WHERE a.kpi_id = ANY(%(last_kpis)s::bigint[]) {wanted_aggregates}
     UNION ALL
     -- Ratio KPIs: Σnumerator and Σdenominator over the same scope and bucket.
@@ -349,7 +409,7 @@ changes AS MATERIALIZED (
 ),
 removed AS (
     DELETE FROM dashboards_kpirollup r USING changes c
-    WHERE r.id = c.stored_id AND c.kpi_id IS NULL
+    WHERE r.org_id = %(org)s {wanted_stored} AND r.id = c.stored_id AND c.kpi_id IS NULL
     RETURNING 1
 ),
 updated AS (
@@ -357,7 +417,7 @@ updated AS (
     SET total = c.total, count = c.count, last_day = c.last_day, last_value = c.last_value,
         numerator = c.numerator, denominator = c.denominator
     FROM changes c
-    WHERE r.id = c.stored_id AND c.kpi_id IS NOT NULL
+    WHERE r.org_id = %(org)s {wanted_stored} AND r.id = c.stored_id AND c.kpi_id IS NOT NULL
     RETURNING 1
 ),
 added AS (
@@ -375,43 +435,57 @@ SELECT (SELECT COUNT(*) FROM stored) - (SELECT COUNT(*) FROM removed)
        + (SELECT COUNT(*) FROM added)
 """
 
-_WHOLE_ORG = "goals_measurement ms WHERE ms.org_id = %(org)s"
-# The measurements of the wanted buckets only, through the (org, kpi, period_start) index.
-_RANGES = """UNNEST(%(range_kpis)s::bigint[], %(range_firsts)s::date[], %(range_lasts)s::date[])
-        AS r(kpi_id, first_day, last_day)
-    JOIN goals_measurement ms
-      ON ms.org_id = %(org)s AND ms.kpi_id = r.kpi_id
-     AND ms.period_start BETWEEN r.first_day AND r.last_day"""
-
 
 def _ranges(
     wanted: dict[str, set[tuple[int, date]]], parts: dict[int, tuple[int, int]]
-) -> list[tuple[int, date, date]]:
-    """Disjoint (KPI, first day, last day) spans covering every wanted bucket in full, for the
-    KPI itself or, for a ratio, its numerator and denominator."""
-    spans: dict[int, list[tuple[date, date]]] = defaultdict(list)
+) -> list[tuple[str, int, date, date]]:
+    """Per period kind, disjoint (KPI, first day, last day) spans covering exactly the wanted
+    buckets of the KPI itself or, for a ratio, of its numerator and denominator."""
+    spans: dict[tuple[str, int], set[date]] = defaultdict(set)
     for kind, pairs in wanted.items():
         for kpi, start in pairs:
             for part in parts.get(kpi, (kpi,)):
-                spans[part].append((start, bucket_end(start, kind)))
-    merged: list[tuple[int, date, date]] = []
-    for kpi, kpi_spans in spans.items():
-        first, last = None, None
-        for span_first, span_last in sorted(kpi_spans):
-            if last is not None and span_first <= last + timedelta(days=1):
-                last = max(last, span_last)
+                spans[(kind, part)].add(start)
+    merged: list[tuple[str, int, date, date]] = []
+    for (kind, kpi), starts in spans.items():
+        first: date | None = None
+        last: date | None = None
+        for start in sorted(starts):
+            if first is not None and last is not None and start == last + timedelta(days=1):
+                last = bucket_end(start, kind)
                 continue
             if first is not None and last is not None:
-                merged.append((kpi, first, last))
-            first, last = span_first, span_last
+                merged.append((kind, kpi, first, last))
+            first, last = start, bucket_end(start, kind)
         if first is not None and last is not None:
-            merged.append((kpi, first, last))
+            merged.append((kind, kpi, first, last))
     return merged
 
 
 def _replace_in_database(org: Organization, wanted: dict[str, set[tuple[int, date]]] | None) -> int:
     """Recompute the wanted buckets (all of them when `wanted` is None) in one statement and
     write the differences; the number of rows the buckets now hold."""
+    statement = _statement(org, wanted)
+    if statement is None:
+        return 0
+    with connection.cursor() as cursor:
+        if wanted is None:
+            cursor.execute(*statement)
+            (rows,) = cursor.fetchone()
+            return int(rows)
+        # A few buckets: compiling the plan (JIT) would take longer than running it.
+        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+        (jit, _off) = cursor.fetchone()
+        cursor.execute(*statement)
+        (rows,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('jit', %s, true)", [jit])
+    return int(rows)
+
+
+def _statement(
+    org: Organization, wanted: dict[str, set[tuple[int, date]]] | None
+) -> tuple[str, dict[str, Any]] | None:
+    """The rollup statement and its parameters; None when no bucket is wanted."""
     kpis = list(
         Kpi.objects.for_org(org).values_list("pk", "aggregation", "numerator_id", "denominator_id")
     )
@@ -426,10 +500,7 @@ def _replace_in_database(org: Organization, wanted: dict[str, set[tuple[int, dat
         "want_starts": [],
     }
     fragments = {
-        "week": _WEEK_SQL,
-        "month": _MONTH_SQL,
-        "quarter": _QUARTER_SQL,
-        "source": _WHOLE_ORG,
+        "aggregation": _AGGREGATE_ALL,
         "wanted_aggregates": "",
         "wanted_ratios": "",
         "wanted_stored": "",
@@ -437,28 +508,28 @@ def _replace_in_database(org: Organization, wanted: dict[str, set[tuple[int, dat
     if wanted is not None:
         triples = [(kpi, kind, start) for kind, pairs in wanted.items() for kpi, start in pairs]
         if not triples:
-            return 0
+            return None
         ranges = _ranges(wanted, parts)
         params |= {
             "want_kpis": [kpi for kpi, _kind, _start in triples],
             "want_kinds": [kind for _kpi, kind, _start in triples],
             "want_starts": [start for _kpi, _kind, start in triples],
-            "range_kpis": [kpi for kpi, _first, _last in ranges],
-            "range_firsts": [first for _kpi, first, _last in ranges],
-            "range_lasts": [last for _kpi, _first, last in ranges],
+            "range_kinds": [kind for kind, _kpi, _first, _last in ranges],
+            "range_kpis": [kpi for _kind, kpi, _first, _last in ranges],
+            "range_firsts": [first for _kind, _kpi, first, _last in ranges],
+            "range_lasts": [last for _kind, _kpi, _first, last in ranges],
         }
         fragments |= {
-            "source": _RANGES,
+            "aggregation": _AGGREGATE_WANTED,
             "wanted_aggregates": "AND (a.kpi_id, a.kind, a.start) IN (SELECT * FROM wanted)",
             "wanted_ratios": "AND (p.ratio_id, a.kind, a.start) IN (SELECT * FROM wanted)",
             "wanted_stored": (
                 "AND (r.kpi_id, r.period_kind, r.period_start) IN (SELECT * FROM wanted)"
             ),
         }
-    with connection.cursor() as cursor:
-        cursor.execute(_ROLLUP_SQL.format(**fragments), params)
-        (rows,) = cursor.fetchone()
-    return int(rows)
+    buckets = {"week": _WEEK_SQL, "month": _MONTH_SQL, "quarter": _QUARTER_SQL}
+    fragments["aggregation"] = fragments["aggregation"].format(**buckets)
+    return _ROLLUP_SQL.format(**fragments), params
 
 
 def _in_database() -> bool:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboards.models import GoalSnapshot, KpiRollup
-from dashboards.rollups import rollups_rebuild, rollups_update, rollups_update_all
+from dashboards.rollups import ROW_FIELDS, rollups_rebuild, rollups_update, rollups_update_all
 from dashboards.snapshots import goal_snapshots_take
 from goals.models import Measurement, MeasurementTouch
 from goals.services.measurements import (
@@ -23,22 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def rows(org) -> set[tuple]:
-    return set(
-        KpiRollup.objects.filter(org=org).values_list(
-            "kpi_id",
-            "level",
-            "team_key",
-            "owner_key",
-            "period_kind",
-            "period_start",
-            "total",
-            "count",
-            "last_day",
-            "last_value",
-            "numerator",
-            "denominator",
-        )
-    )
+    return set(KpiRollup.objects.filter(org=org).values_list(*ROW_FIELDS))
 
 
 @pytest.fixture
