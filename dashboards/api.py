@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -17,8 +16,7 @@ from rest_framework.response import Response
 from goals.models import Kpi
 from goals.selectors import team_ids_of
 from salesops.api import ERRORS, api_context, query_params
-from salesops.models import Role, Team
-from salesops.models import User as UserModel
+from salesops.models import Role
 from salesops.permissions import can, require
 from salesops.selectors import get_or_404
 
@@ -33,7 +31,7 @@ from .models import (
     KpiRollup,
     RollupLevel,
 )
-from .selectors import alerts_for
+from .selectors import alerts_for, rules_for
 from .serializers import (
     AlertDetailSerializer,
     AlertFilterSerializer,
@@ -185,24 +183,6 @@ class ExperimentViewSet(viewsets.GenericViewSet):
 # --- deviation alerts -------------------------------------------------------------------------
 
 
-def _rules(org: Any) -> QuerySet[AlertRule]:
-    return (
-        AlertRule.objects.for_org(org)
-        .prefetch_related(
-            Prefetch("teams", queryset=Team.objects.only("pk")),
-            Prefetch("recipient_teams", queryset=Team.objects.only("pk")),
-            Prefetch("recipient_people", queryset=UserModel.objects.only("pk")),
-        )
-        .annotate(
-            open_alerts=Count(
-                "alerts",
-                filter=Q(alerts__state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED]),
-            )
-        )
-        .order_by("name", "pk")
-    )
-
-
 def _rule_arguments(data: dict[str, Any]) -> dict[str, Any]:
     """Validated fields as the services take them: relations as lists, only those sent."""
     arguments = dict(data)
@@ -254,11 +234,11 @@ class AlertRuleViewSet(viewsets.GenericViewSet):
             return AlertRule.objects.none()
         org, membership = api_context(self.request)
         require(membership, "alert.rule.manage")
-        return _rules(org)
+        return rules_for(org=org)
 
     def _fresh(self, rule: AlertRule) -> dict[str, Any]:
         org, _membership = api_context(self.request)
-        return AlertRuleSerializer(_rules(org).get(pk=rule.pk)).data
+        return AlertRuleSerializer(rules_for(org=org).get(pk=rule.pk)).data
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())

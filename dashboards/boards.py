@@ -29,12 +29,11 @@ from django.db.models.functions import Coalesce
 from django.db.models.query import QuerySet
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from actionplans.models import Milestone, MilestoneStatus, PlanStatus, Resource
-from feedback.anonymity import Reason
 from feedback.models import QuestionKind, Round, SurveyStatus
-from feedback.selectors import ALL, results_for
+from feedback.selectors import ALL, results_for, with_ancestors, withheld_reason
 from goals.models import Goal, GoalLevel, GoalStatus, Kpi, Unit
 from goals.periods import add_months, month_start, months_in, week_start
 from goals.progress import GoalHealth
@@ -766,25 +765,6 @@ def _budget_summary(*, org: Organization, scope: _Scope) -> BudgetSummary:
 # --- collaboration health -----------------------------------------------------------------
 
 
-def withheld_reason(code: str, threshold: int) -> str:
-    """Why a group's results are withheld, in words (the survey results page's wording)."""
-    if code == Reason.REMAINDER:
-        return _("Withheld so that a smaller group cannot be worked out by subtraction")
-    return ngettext("Fewer than %(n)d response", "Fewer than %(n)d responses", threshold) % {
-        "n": threshold
-    }
-
-
-def _ancestors(org: Organization, team: Team) -> set[int]:
-    parents = dict(Team.objects.for_org(org).values_list("pk", "parent_id"))
-    found: set[int] = set()
-    current: int | None = team.pk
-    while current is not None and current not in found:
-        found.add(current)
-        current = parents.get(current)
-    return found
-
-
 def _pulse_summary(*, membership: Membership, team: Team | None, today: date) -> PulseSummary:
     """The latest closed round — of the collaboration pulse when there is one, else of any
     survey — whose audience covers the scope; the figures are those `results_for` shows this
@@ -794,7 +774,8 @@ def _pulse_summary(*, membership: Membership, team: Team | None, today: date) ->
     rounds = rounds.filter(Q(closed_at__isnull=False) | Q(closes_on__lt=today))
     if team is not None:
         rounds = rounds.filter(
-            Q(survey__audience_all=True) | Q(survey__audience_teams__in=_ancestors(org, team))
+            Q(survey__audience_all=True)
+            | Q(survey__audience_teams__in=with_ancestors(org, frozenset({team.pk})))
         )
     round_ = (
         Round.objects.filter(pk__in=rounds.values("pk"))

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from actionplans.models import (
     ActionPlan,
@@ -28,9 +27,8 @@ from actionplans.models import (
     MilestoneStatus,
     PlanStatus,
 )
-from feedback.anonymity import Reason
 from feedback.models import QuestionKind, Round, SurveyStatus
-from feedback.selectors import results_for
+from feedback.selectors import results_for, with_ancestors, withheld_reason
 from goals.models import Goal, GoalStatus
 from goals.periods import add_months, period_end, period_start, week_start
 from goals.progress import GoalHealth
@@ -209,26 +207,6 @@ def _open_blockers(org: Organization, team: Team) -> list[Blocker]:
     )
 
 
-def withheld_reason(code: str, threshold: int) -> str:
-    """Why a group's pulse results are withheld, in words."""
-    if code == Reason.REMAINDER:
-        return str(_("Withheld so that a smaller group cannot be worked out by subtraction"))
-    return ngettext("Fewer than %(n)d response", "Fewer than %(n)d responses", threshold) % {
-        "n": threshold
-    }
-
-
-def _lineage(org: Organization, team: Team) -> set[int]:
-    """The team and every team above it: a survey for a parent team reaches this one too."""
-    parents = dict(Team.objects.for_org(org).values_list("pk", "parent_id"))
-    found: set[int] = set()
-    current: int | None = team.pk
-    while current is not None and current not in found:
-        found.add(current)
-        current = parents.get(current)
-    return found
-
-
 def _team_pulse(membership: Membership, team: Team, as_of: date) -> TeamPulse | None:
     """The team's group in the latest round closed by `as_of` (else the latest that opened),
     through `results_for`, which applies the anonymity rules; a withheld group is reported with
@@ -237,7 +215,10 @@ def _team_pulse(membership: Membership, team: Team, as_of: date) -> TeamPulse | 
     rounds = (
         Round.objects.filter(survey__org=org, opens_on__lte=as_of)
         .exclude(survey__status=SurveyStatus.DRAFT)
-        .filter(Q(survey__audience_all=True) | Q(survey__audience_teams__in=_lineage(org, team)))
+        .filter(
+            Q(survey__audience_all=True)
+            | Q(survey__audience_teams__in=with_ancestors(org, frozenset({team.pk})))
+        )
         .select_related("survey__org")
         .order_by("-opens_on", "-number", "-pk")
     )

@@ -13,6 +13,8 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from goals.selectors import team_ids_of
 from salesops.models import Membership, Organization, Role, Team
@@ -53,7 +55,7 @@ def _addressed_to(membership: Membership) -> QuerySet[Survey]:
     mine = team_ids_of(membership)
     return (
         Survey.objects.for_org(membership.org)
-        .filter(Q(audience_all=True) | Q(audience_teams__in=_with_ancestors(membership.org, mine)))
+        .filter(Q(audience_all=True) | Q(audience_teams__in=with_ancestors(membership.org, mine)))
         .exclude(status=SurveyStatus.DRAFT)
         .distinct()
     )
@@ -69,8 +71,9 @@ def surveys_for(*, membership: Membership) -> QuerySet[Survey]:
     )
 
 
-def _with_ancestors(org: Organization, team_ids: frozenset[int]) -> set[int]:
-    """A survey for a parent team reaches the members of its sub-teams."""
+def with_ancestors(org: Organization, team_ids: frozenset[int]) -> set[int]:
+    """The teams and every team above them: a survey for a parent team reaches the members of
+    its sub-teams."""
     parents = dict(Team.objects.for_org(org).values_list("pk", "parent_id"))
     found: set[int] = set()
     for pk in team_ids:
@@ -337,6 +340,15 @@ def _viewer_groups(membership: Membership, tree: _Tree, verdicts: dict[str, Any]
         GroupRow(key=key, label=tree.labels[key], depth=depth, verdict=verdicts[key])
         for key, depth in keys
     ]
+
+
+def withheld_reason(code: str, threshold: int) -> str:
+    """Why a group's results (or comments) are withheld, in words — the same on every page."""
+    if code == anonymity.Reason.REMAINDER:
+        return _("Withheld so that a smaller group cannot be worked out by subtraction")
+    return ngettext("Fewer than %(n)d response", "Fewer than %(n)d responses", threshold) % {
+        "n": threshold
+    }
 
 
 def may_see_results(membership: Membership, survey: Survey) -> bool:

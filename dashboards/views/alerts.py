@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import floatformat
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from actionplans.models import MilestoneStatus
-from salesops.models import Role, Team, User
+from salesops.models import Role
 from salesops.permissions import can, require
 from salesops.selectors import get_or_404, history_for
 from salesops.views.helpers import apply_errors, paginate, render_page
@@ -26,7 +25,7 @@ from ..alert_templates import RULE_TEMPLATES
 from ..forms import AlertFilterForm, AlertResolveForm, AlertRuleForm
 from ..models import Alert, AlertChannel, AlertRule, AlertState, AlertSubject
 from ..rollups import bucket_end
-from ..selectors import alerts_for
+from ..selectors import alerts_for, rules_for
 
 CHART_POINTS = 60  # the engine sends a few recent periods; more would not be readable anyway
 TABLE_ROWS = 200
@@ -318,29 +317,9 @@ def alert_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 # --- rules ----------------------------------------------------------------------------------
 
 
-def _rules(org: Any) -> QuerySet[AlertRule]:
-    """The organisation's rules with what the list shows, in a fixed number of queries."""
-    return (
-        AlertRule.objects.for_org(org)
-        .select_related("kpi", "question__survey")
-        .prefetch_related(
-            Prefetch("teams", queryset=Team.objects.order_by("name")),
-            Prefetch("recipient_teams", queryset=Team.objects.order_by("name")),
-            Prefetch("recipient_people", queryset=User.objects.order_by("display_name")),
-        )
-        .annotate(
-            open_alerts=Count(
-                "alerts",
-                filter=Q(alerts__state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED]),
-            )
-        )
-        .order_by("name", "pk")
-    )
-
-
 def _rule(request: HttpRequest, pk: int) -> AlertRule:
     require(request.membership, "alert.rule.manage")
-    return get_or_404(_rules(request.org), pk=pk)
+    return get_or_404(rules_for(org=request.org), pk=pk)
 
 
 def _labelled(rules: list[AlertRule]) -> list[AlertRule]:
@@ -354,7 +333,7 @@ def _labelled(rules: list[AlertRule]) -> list[AlertRule]:
 
 def rule_list(request: HttpRequest) -> HttpResponse:
     require(request.membership, "alert.rule.manage")
-    page = paginate(request, _rules(request.org))
+    page = paginate(request, rules_for(org=request.org))
     context = {
         "page": page,
         "rules": _labelled(list(page.object_list)),

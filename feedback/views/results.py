@@ -14,14 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from salesops.permissions import can, require
 from salesops.spreadsheets import spreadsheet_safe
 from salesops.views.helpers import render_page
 
 from .. import selectors
-from ..anonymity import Reason
 from ..models import Question, QuestionKind, Round, Survey
 
 # Heatmap colour bands, worst (1) to best (5): the lower bound of bands 2 to 5.
@@ -51,15 +49,6 @@ def _chosen_round(request: HttpRequest, rounds: list[Round]) -> Round | None:
 
 
 # --- laying results out -------------------------------------------------------------------
-
-
-def _reason(code: str, threshold: int) -> str:
-    """Why a group's results (or comments) are withheld, in words."""
-    if code == Reason.REMAINDER:
-        return _("Withheld so that a smaller group cannot be worked out by subtraction")
-    return ngettext("Fewer than %(n)d response", "Fewer than %(n)d responses", threshold) % {
-        "n": threshold
-    }
 
 
 def _group_label(label: str, key: str) -> str:
@@ -174,7 +163,7 @@ def _layout(results: selectors.Results) -> Layout:
                 label=_group_label(group.label, group.key),
                 indent=_indent(group.depth, top),
                 shown=cell.shown,
-                reason="" if cell.shown else _reason(cell.reason, threshold),
+                reason="" if cell.shown else selectors.withheld_reason(cell.reason, threshold),
             )
             if cell.shown:
                 row.count = cell.count
@@ -205,7 +194,9 @@ def _layout(results: selectors.Results) -> Layout:
                 label=_group_label(group.label, group.key),
                 indent=_indent(group.depth, top),
                 shown=group.verdict.shown,
-                reason="" if group.verdict.shown else _reason(group.verdict.reason, threshold),
+                reason=""
+                if group.verdict.shown
+                else selectors.withheld_reason(group.verdict.reason, threshold),
                 cells=cells,
             )
         )
@@ -215,7 +206,9 @@ def _layout(results: selectors.Results) -> Layout:
             question=block.question,
             group=block.group_label or _("Everyone"),
             shown=block.shown,
-            reason="" if block.shown else _reason(block.reason, results.comment_threshold),
+            reason=""
+            if block.shown
+            else selectors.withheld_reason(block.reason, results.comment_threshold),
             texts=block.texts if block.shown else [],
         )
         for block in results.comments

@@ -7,12 +7,10 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from dashboards import alerts
 from dashboards.models import Alert, KpiRollup
@@ -21,7 +19,6 @@ from goals.periods import month_start, week_start
 from goals.services.checkins import org_today
 from salesops.models import Notification, Role
 
-from ..conftest import need_service
 from ..factories import (
     ActionPlanFactory,
     GoalFactory,
@@ -33,17 +30,18 @@ from ..factories import (
     TeamFactory,
     TeamMembershipFactory,
 )
-from ..salesops.test_celery_worker import ROOT, _database_url
+from ..salesops.test_celery_worker import (
+    ROOT,
+    _database_url,
+    _worker_broker_url,
+    need_worker_services,
+    wait_for,
+)
 from ..salesops.test_outbox import broker
 
 WAIT_SECONDS = 120
 TASKS = 8
 WORKER_REDIS_DB = 13  # a Redis database of its own, emptied first
-
-
-def _worker_broker_url() -> str:
-    base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
-    return f"{base}/{WORKER_REDIS_DB}"
 
 
 class Worker:
@@ -96,27 +94,12 @@ class Worker:
         sys.stdout.write("".join(self.lines)[-3000:])
 
 
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"the workers did not {what} within {WAIT_SECONDS}s")
-
-
 @pytest.fixture
 def two_workers(transactional_db):
-    need_service(
-        bool(os.environ.get("REDIS_URL")), "REDIS_URL is not set: no Redis for real workers"
-    )
-    need_service(
-        connection.vendor == "postgresql",
-        "DATABASE_URL is not PostgreSQL: the workers cannot share the test database",
-    )
+    need_worker_services()
     import redis
 
-    broker_url = _worker_broker_url()
+    broker_url = _worker_broker_url(WORKER_REDIS_DB)
     client = redis.Redis.from_url(broker_url)
     client.flushdb()
     env = {
@@ -128,7 +111,7 @@ def two_workers(transactional_db):
     workers = [Worker(name, env) for name in ("alerts-one", "alerts-two")]
     try:
         # Both consume before any task is sent, so the two really compete for the work.
-        wait_for(lambda: all(w.count(r"\bready\.") for w in workers), "start")
+        wait_for(lambda: all(w.count(r"\bready\.") for w in workers), "start", WAIT_SECONDS)
         with broker(broker_url):
             yield workers
     finally:
@@ -235,7 +218,11 @@ def test_two_workers_open_each_alert_once_and_tell_each_recipient_once(two_worke
     for _ in range(TASKS):
         alerts_evaluate_all.delay()
     finished = r"Task dashboards\.tasks\.alerts_evaluate_all\[[^]]+\] (succeeded|raised)"
-    wait_for(lambda: sum(w.count(finished) for w in two_workers) >= TASKS, "run every task")
+    wait_for(
+        lambda: sum(w.count(finished) for w in two_workers) >= TASKS,
+        "run every task",
+        WAIT_SECONDS,
+    )
     assert not any(w.count(r"alerts_evaluate_all\[[^]]+\] raised") for w in two_workers)
 
     opened = sorted(Alert.objects.filter(org=org).values_list("rule__name", "subject_key"))

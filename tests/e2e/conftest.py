@@ -69,3 +69,14 @@ def page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def log_in(page, base_url: str, email: str, org_slug: str) -> None:
+    """Sign in through the login form and wait for the organisation's home page."""
+    from ..factories import PASSWORD
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/o/{org_slug}/")

@@ -8,7 +8,8 @@ from feedback import services
 from feedback.models import Answer, QuestionKind, Receipt, Response
 from salesops.models import Role, User
 
-from ..factories import PASSWORD, MembershipFactory, TeamFactory, TeamMembershipFactory
+from ..factories import MembershipFactory, TeamFactory, TeamMembershipFactory
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,14 +17,6 @@ SLUG = "journey-pulse"
 OBSTACLE = "Leads from marketing arrive without contact details."
 # What the colleagues answer to the first question (the rep answers 5): 3, 4, 2, then 4 → 3.60.
 COLLEAGUE_FIRST = [3, 4, 2, 4]
-
-
-def _log_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/o/{SLUG}/")
 
 
 def _answer_as(colleague, round_, questions, first: int) -> None:
@@ -58,7 +51,7 @@ def test_rep_answers_anonymously_and_results_appear_only_from_five_answers(
     results_url = f"{live_server.url}/o/{SLUG}/surveys/{survey.pk}/results/"
 
     # Three answers: the leader sees that results are withheld, and why.
-    _log_in(page, live_server.url, leader.user.email)
+    log_in(page, live_server.url, leader.user.email, SLUG)
     page.goto(results_url)
     expect(page.get_by_test_id("respondents")).to_have_text("3")
     everyone = _everyone_on_first_question(page)
@@ -70,7 +63,7 @@ def test_rep_answers_anonymously_and_results_appear_only_from_five_answers(
     try:
         rep_page = context.new_page()
         rep_page.set_default_timeout(15000)
-        _log_in(rep_page, live_server.url, rep.user.email)
+        log_in(rep_page, live_server.url, rep.user.email, SLUG)
         rep_page.goto(f"{live_server.url}/o/{SLUG}/surveys/")
         row = rep_page.get_by_test_id("for-you").get_by_test_id("for-you-row")
         expect(row).to_contain_text(survey.title)

@@ -11,7 +11,6 @@ from goals.services.checkins import org_today
 from salesops.models import Role
 
 from ..factories import (
-    PASSWORD,
     AlertFactory,
     AlertRuleFactory,
     GoalFactory,
@@ -21,18 +20,11 @@ from ..factories import (
     OrganizationFactory,
     TeamFactory,
 )
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SLUG = "journey-monitoring"
-
-
-def _log_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/o/{SLUG}/")
 
 
 def test_leader_reads_the_dashboard_drills_into_a_kpi_and_acknowledges_an_alert(
@@ -68,7 +60,7 @@ def test_leader_reads_the_dashboard_drills_into_a_kpi_and_acknowledges_an_alert(
         period_start=timezone.localdate(),
     )
 
-    _log_in(page, live_server.url, leader.user.email)
+    log_in(page, live_server.url, leader.user.email, SLUG)
     page.get_by_test_id("home-leadership").click()
     page.wait_for_url(f"{live_server.url}/o/{SLUG}/dashboard/")
     tile = page.get_by_test_id("tile").filter(has_text="Signed revenue")

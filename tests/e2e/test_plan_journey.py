@@ -11,7 +11,6 @@ from goals.services.checkins import org_today
 from salesops.models import Notification, Role
 
 from ..factories import (
-    PASSWORD,
     ActionPlanFactory,
     MembershipFactory,
     MilestoneFactory,
@@ -21,6 +20,7 @@ from ..factories import (
     RaciMatrixFactory,
     RaciParticipantFactory,
 )
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,14 +31,6 @@ def _monday(org, weeks: int = 0):
     """A Monday counted from this week in the organisation's time zone, as "This week" counts."""
     today = org_today(org).date()
     return today - timedelta(days=today.weekday()) + timedelta(weeks=weeks)
-
-
-def _log_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/o/{SLUG}/")
 
 
 def test_rep_updates_the_week_in_place_and_the_accountable_leader_clears_the_blocker(
@@ -76,7 +68,7 @@ def test_rep_updates_the_week_in_place_and_the_accountable_leader_clears_the_blo
     training, pilot, pricing = milestones
 
     # The rep opens "This week" from the navigation.
-    _log_in(page, live_server.url, rep.user.email)
+    log_in(page, live_server.url, rep.user.email, SLUG)
     page.get_by_role("button", name="Action plans").click()
     page.get_by_test_id("nav-this-week").click()
     page.wait_for_url(f"{live_server.url}/o/{SLUG}/this-week/")
@@ -143,7 +135,7 @@ def test_rep_updates_the_week_in_place_and_the_accountable_leader_clears_the_blo
     try:
         leader_page = context.new_page()
         leader_page.set_default_timeout(15000)
-        _log_in(leader_page, live_server.url, leader.user.email)
+        log_in(leader_page, live_server.url, leader.user.email, SLUG)
         leader_page.goto(f"{live_server.url}/o/{SLUG}/blockers/")
         row = leader_page.get_by_test_id("blocker-row").filter(has_text="8% pilot discount")
         expect(row).to_contain_text("Pilot with selected customers")

@@ -47,9 +47,10 @@ class Recorder(BaseHTTPRequestHandler):
         return
 
 
-def _worker_broker_url() -> str:
+def _worker_broker_url(db: int = 14) -> str:
+    """A Redis database of the test's own, emptied first, so no stale message interferes."""
     base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
-    return f"{base}/14"  # a database of its own, emptied first, so no stale message interferes
+    return f"{base}/{db}"
 
 
 def _database_url() -> str:
@@ -57,13 +58,24 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def wait_for(condition, what: str):
-    deadline = time.monotonic() + WAIT_SECONDS
+def wait_for(condition, what: str, seconds: int = WAIT_SECONDS):
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.2)
-    pytest.fail(f"the worker did not {what} within {WAIT_SECONDS}s")
+    pytest.fail(f"the worker did not {what} within {seconds}s")
+
+
+def need_worker_services() -> None:
+    """Real workers need Redis, and PostgreSQL so that they can share the test database."""
+    need_service(
+        bool(os.environ.get("REDIS_URL")), "REDIS_URL is not set: no Redis for a real worker"
+    )
+    need_service(
+        connection.vendor == "postgresql",
+        "DATABASE_URL is not PostgreSQL: the worker cannot share the test database",
+    )
 
 
 @pytest.fixture
@@ -78,13 +90,7 @@ def http_endpoint():
 
 @pytest.fixture
 def worker(transactional_db):
-    need_service(
-        bool(os.environ.get("REDIS_URL")), "REDIS_URL is not set: no Redis for a real worker"
-    )
-    need_service(
-        connection.vendor == "postgresql",
-        "DATABASE_URL is not PostgreSQL: the worker cannot share the test database",
-    )
+    need_worker_services()
     import redis
 
     broker_url = _worker_broker_url()
