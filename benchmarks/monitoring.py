@@ -8,8 +8,8 @@ measurements over three years, then prints:
 * the full rollup (`rollups_rebuild`) against the equivalent single SQL `GROUP BY`, and their
   ratio (target ≤ 1.5);
 * the incremental rollup (`rollups_update`) after 10,000 new measurements written through
-  `measurements_upsert`, as a CRM import of the current week would write them (target < 1 s),
-  checked against a rebuild of the same buckets;
+  `measurements_upsert`, as a CRM import of the current week would write them (target < 1 s;
+  the median of three rounds), checked against a rebuild of the same buckets;
 * the server time of the leadership dashboard (p50/p95 over 50 requests) against a minimal
   organisation page through the same middleware, and the queries each dashboard page makes.
 
@@ -51,6 +51,7 @@ GOALS = 5000
 MEASUREMENTS = 2_000_000
 WEEKS = 156  # three years
 NEW_MEASUREMENTS = 10_000
+INCREMENTAL_ROUNDS = 3
 REQUESTS = 50
 FISCAL_START = 4  # April: quarters do not follow the calendar year
 
@@ -412,12 +413,11 @@ def new_week_rows(org):  # type: ignore[no-untyped-def]
     return rows[:NEW_MEASUREMENTS]
 
 
-def incremental_rollups(org, admin, figures: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    from dashboards.rollups import bucket_start, rollups_rebuild, rollups_update
+def import_week(org, admin, rows) -> int:  # type: ignore[no-untyped-def]
+    """The current week's rows through `measurements_upsert`; the touches it wrote."""
     from goals.models import MeasurementSource, MeasurementTouch
     from goals.services.measurements import BULK_LIMIT, measurements_upsert
 
-    rows = new_week_rows(org)
     for first in range(0, len(rows), BULK_LIMIT):
         measurements_upsert(
             actor=admin,
@@ -425,8 +425,34 @@ def incremental_rollups(org, admin, figures: dict[str, str]) -> None:  # type: i
             rows=rows[first : first + BULK_LIMIT],
             source=MeasurementSource.IMPORT,
         )
-    touches = MeasurementTouch.objects.filter(org=org).count()
-    seconds, written = timed(lambda: rollups_update(org=org))
+    return MeasurementTouch.objects.filter(org=org).count()
+
+
+def remove_week(org) -> None:  # type: ignore[no-untyped-def]
+    """Take the imported week out again, and its rollups with it (not timed)."""
+    from dashboards.rollups import rollups_update
+    from goals.services.measurements import measurements_touch
+
+    week = org.measurements.filter(period_start=current_monday(), source="import")
+    measurements_touch(org=org, periods=week.values_list("kpi_id", "period_start"))
+    week.delete()
+    rollups_update(org=org)
+    analyze("dashboards_kpirollup")
+
+
+def incremental_rollups(org, admin, figures: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """The median of three rounds: import the week, time the rollup job; then take the week out
+    again for the next round. The last round stays, and is checked against a rebuild."""
+    from dashboards.rollups import bucket_start, rollups_rebuild, rollups_update
+
+    rows = new_week_rows(org)
+    timings = []
+    for round_ in range(INCREMENTAL_ROUNDS):
+        if round_:
+            remove_week(org)
+        touches = import_week(org, admin, rows)
+        seconds, written = timed(lambda: rollups_update(org=org))
+        timings.append(seconds)
     monday = current_monday()
     buckets = [
         (kind, bucket_start(monday, kind, org.fiscal_year_start_month))
@@ -437,9 +463,10 @@ def incremental_rollups(org, admin, figures: dict[str, str]) -> None:  # type: i
     rollups_rebuild(org=org)
     rebuilt = rollup_rows(org, buckets)
     same = incremental == rebuilt and everything == len(rollup_rows(org))
+    listed = ", ".join(f"{seconds:.2f}" for seconds in timings)
     figures["incremental rollup, 10,000 new measurements"] = (
-        f"{seconds:.2f} s  ({len(rows):,} rows in {touches} touches, {written:,} rollup rows "
-        f"recomputed; target < 1 s)"
+        f"{percentile(sorted(timings), 0.5):.2f} s, median of {listed} s  ({len(rows):,} rows in "
+        f"{touches} touches, {written:,} rollup rows written; target < 1 s)"
     )
     figures["incremental equals a rebuild"] = (
         f"{'yes' if same else 'NO'} ({len(incremental):,} rows in this week, month and quarter; "

@@ -28,16 +28,46 @@ class KpiRollup(models.Model):
     `total`/`count` aggregate the measurements whose period starts in the bucket; `last_day`/
     `last_value` serve "last value" KPIs; ratio KPIs carry their parts' sums in `numerator`
     and `denominator` (their value is always Σnumerator ÷ Σdenominator).
+
+    Rollups are derived data, rebuilt from the measurements at any time, and written in bulk:
+    their references carry no database constraint or index of their own (deleting an
+    organisation, KPI, team or person still deletes their rollups, through Django), so that a
+    write touches only the table, its key and the bucket index. On PostgreSQL the table keeps
+    free space in each page (fill factor 70), so that recomputed rows are updated in place.
     """
 
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    kpi = models.ForeignKey("goals.Kpi", on_delete=models.CASCADE, related_name="rollups")
+    org = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    kpi = models.ForeignKey(
+        "goals.Kpi",
+        on_delete=models.CASCADE,
+        related_name="rollups",
+        db_constraint=False,
+        db_index=False,
+    )
     level = models.CharField(max_length=6, choices=RollupLevel.choices)
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     owner = models.ForeignKey(
-        "salesops.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "salesops.User",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     # The team and owner again as plain numbers (0 for none), so the key is unique on every
     # database: a NULL never equals another NULL in a unique index.
@@ -58,14 +88,17 @@ class KpiRollup(models.Model):
         verbose_name = _("KPI rollup")
         verbose_name_plural = _("KPI rollups")
         constraints = [
+            # Bucket first: one bucket's rows are neighbours in the index (and, as the rollup
+            # writes them in this order, in the table), so recomputing a bucket reads and
+            # writes a few pages rather than one page per row.
             models.UniqueConstraint(
                 "kpi",
+                "period_kind",
+                "period_start",
                 "level",
                 "team_key",
                 "owner_key",
-                "period_kind",
-                "period_start",
-                name="one_rollup_per_kpi_scope_period",
+                name="one_rollup_per_bucket_and_scope",
             ),
         ]
         indexes = [models.Index(fields=["org", "kpi", "period_kind", "level", "period_start"])]

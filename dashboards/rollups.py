@@ -7,12 +7,14 @@ changed. A full rebuild recomputes every bucket that has measurements through th
 both paths give the same rows.
 
 On PostgreSQL one statement does all of it in the database: a GROUP BY with grouping sets gives
-every level (detail, team, organisation) and period (week, month, quarter) in one pass over the
-measurements; the value on the last day for "last value" KPIs and the numerator and denominator
-rows of ratio KPIs are joined from those aggregates; the result is compared with the stored
-rows, and only new, changed and vanished rows are written. Other databases (SQLite for local
-runs) take a portable path with the same results: GROUP BY queries through the ORM, with team,
-organisation and quarter rows summed from the detail and month aggregates.
+every level (detail, team, organisation) of weeks and months in one pass over the measurements;
+"last value" KPIs take their value on the bucket's last day from a GROUP BY per day; ratio KPIs
+sum their numerator and denominator rows; quarters are summed from their three months (when a
+run touched only some months of a quarter, from the stored rows of the others). The result is
+compared with the stored rows, and only new, changed and vanished rows are written. Other
+databases (SQLite for local runs) take a portable path with the same results: GROUP BY queries
+through the ORM, with team, organisation and quarter rows summed from the detail and month
+aggregates.
 """
 
 from collections import defaultdict
@@ -261,60 +263,56 @@ def _replace(org: Organization, wanted: dict[str, set[tuple[int, date]]]) -> int
 
 # --- PostgreSQL: everything in one statement ------------------------------------------------
 
-# Bucket starts, as `bucket_start` computes them: the Monday of the week, the first of the month,
-# and the first month of the fiscal quarter (the `fiscal` parameter is the year's first month).
+# Bucket starts, as `bucket_start` computes them: the Monday of the week and the first of the
+# month; a fiscal quarter starts on the first month of its quarter (the `fiscal` parameter is
+# the year's first month), here computed from the start of a month.
 _WEEK_SQL = "ms.period_start - (EXTRACT(ISODOW FROM ms.period_start)::int - 1)"
 _MONTH_SQL = "DATE_TRUNC('month', ms.period_start::timestamp)::date"
-_QUARTER_SQL = (
-    "(DATE_TRUNC('month', ms.period_start::timestamp) - MAKE_INTERVAL("
-    "months => (EXTRACT(MONTH FROM ms.period_start)::int + 12 - %(fiscal)s) %% 3))::date"
+_QUARTER_OF_MONTH_SQL = (
+    "(m.start - MAKE_INTERVAL(months => (EXTRACT(MONTH FROM m.start)::int + 12 - %(fiscal)s) %% 3))"
+    "::date"
 )
 
-# `aggregates`: Σvalue, count and last day per bucket for detail (KPI × team × owner), team and
-# organisation, told apart by GROUPING(team_id, owner_id): 0 detail, 1 team, 3 organisation.
-# `last_days`: for "last value" KPIs, the sum over each scope and day, to pick the bucket's last.
-# The whole organisation: one pass with nine grouping sets (three sorts of the measurements).
+# `aggregates`: Σvalue, count and last day per week and month bucket for detail (KPI × team ×
+# owner), team and organisation, told apart by GROUPING(team_id, owner_id): 0 detail, 1 team,
+# 3 organisation. "Last value" KPIs take their own path (`last_measured`, below), and quarters
+# are not read from the measurements at all: they are summed from their months.
+# The whole organisation: one pass with six grouping sets (two sorts of the measurements).
 _AGGREGATE_ALL = """
 measured AS NOT MATERIALIZED (
     SELECT ms.kpi_id, ms.team_id, ms.owner_id, ms.value, ms.period_start,
-           {week} AS week, {month} AS month, {quarter} AS quarter
+           {week} AS week, {month} AS month
     FROM goals_measurement ms
     WHERE ms.org_id = %(org)s
 ),
 aggregates AS (
     SELECT kpi_id, team_id, owner_id, GROUPING(team_id, owner_id) AS scope,
-           CASE GROUPING(week, month, quarter)
-               WHEN 3 THEN 'week' WHEN 5 THEN 'month' ELSE 'quarter' END AS kind,
-           COALESCE(week, month, quarter) AS start,
+           CASE GROUPING(week) WHEN 0 THEN 'week' ELSE 'month' END AS kind,
+           COALESCE(week, month) AS start,
            SUM(value) AS total, COUNT(*) AS count, MAX(period_start) AS last_day
     FROM measured
+    WHERE kpi_id <> ALL(%(last_kpis)s::bigint[])
     GROUP BY GROUPING SETS (
         (kpi_id, team_id, owner_id, week), (kpi_id, team_id, week), (kpi_id, week),
-        (kpi_id, team_id, owner_id, month), (kpi_id, team_id, month), (kpi_id, month),
-        (kpi_id, team_id, owner_id, quarter), (kpi_id, team_id, quarter), (kpi_id, quarter)
+        (kpi_id, team_id, owner_id, month), (kpi_id, team_id, month), (kpi_id, month)
     )
     -- Team totals are for teams: measurements of an owner alone count in the organisation only.
     HAVING GROUPING(team_id, owner_id) <> 1 OR team_id IS NOT NULL
 ),
-last_days AS MATERIALIZED (
-    SELECT kpi_id, COALESCE(team_id, 0) AS team_key, COALESCE(owner_id, 0) AS owner_key,
-           GROUPING(team_id, owner_id) AS scope, k.kind, period_start, SUM(value) AS total
-    FROM measured CROSS JOIN (VALUES ('week'), ('month'), ('quarter')) AS k(kind)
-    WHERE kpi_id = ANY(%(last_kpis)s::bigint[])
-    GROUP BY GROUPING SETS (
-        (kpi_id, k.kind, team_id, owner_id, period_start),
-        (kpi_id, k.kind, team_id, period_start), (kpi_id, k.kind, period_start)
-    )
+last_measured AS (
+    SELECT m.kpi_id, m.team_id, m.owner_id, m.value, m.period_start, k.kind,
+           CASE k.kind WHEN 'week' THEN m.week ELSE m.month END AS start
+    FROM measured m CROSS JOIN (VALUES ('week'), ('month')) AS k(kind)
+    WHERE m.kpi_id = ANY(%(last_kpis)s::bigint[])
 ),"""
 
 # A few buckets: only their measurements, read through the (org, kpi, period_start) index once
 # per period kind (OFFSET 0 keeps the planner from scanning the whole table instead), and one
 # sort with three grouping sets.
 _AGGREGATE_WANTED = """
-measured AS NOT MATERIALIZED (
+measured AS MATERIALIZED (
     SELECT ms.kpi_id, ms.team_id, ms.owner_id, ms.value, ms.period_start, k.kind,
-           CASE k.kind WHEN 'week' THEN {week} WHEN 'month' THEN {month} ELSE {quarter} END
-               AS start
+           CASE k.kind WHEN 'week' THEN {week} ELSE {month} END AS start
     FROM UNNEST(
         %(range_kinds)s::text[], %(range_kpis)s::bigint[], %(range_firsts)s::date[],
         %(range_lasts)s::date[]
@@ -330,26 +328,73 @@ aggregates AS (
     SELECT kpi_id, team_id, owner_id, GROUPING(team_id, owner_id) AS scope, kind, start,
            SUM(value) AS total, COUNT(*) AS count, MAX(period_start) AS last_day
     FROM measured
+    WHERE kpi_id <> ALL(%(last_kpis)s::bigint[])
     GROUP BY GROUPING SETS (
         (kpi_id, kind, start, team_id, owner_id), (kpi_id, kind, start, team_id),
         (kpi_id, kind, start)
     )
     HAVING GROUPING(team_id, owner_id) <> 1 OR team_id IS NOT NULL
 ),
-last_days AS MATERIALIZED (
-    SELECT kpi_id, COALESCE(team_id, 0) AS team_key, COALESCE(owner_id, 0) AS owner_key,
-           GROUPING(team_id, owner_id) AS scope, kind, period_start, SUM(value) AS total
-    FROM measured
-    WHERE kpi_id = ANY(%(last_kpis)s::bigint[])
-    GROUP BY GROUPING SETS (
-        (kpi_id, kind, team_id, owner_id, period_start), (kpi_id, kind, team_id, period_start),
-        (kpi_id, kind, period_start)
-    )
+last_measured AS (
+    SELECT * FROM measured WHERE kpi_id = ANY(%(last_kpis)s::bigint[])
 ),"""
+
+# "Last value" KPIs: sums per scope and day first, then per bucket the sum of all its days and
+# the sum on its last day.
+_LAST_VALUES = """
+last_daily AS (
+    SELECT kpi_id, team_id, owner_id, GROUPING(team_id, owner_id) AS scope, kind, start,
+           period_start, SUM(value) AS total, COUNT(*) AS count
+    FROM last_measured
+    GROUP BY GROUPING SETS (
+        (kpi_id, kind, start, team_id, owner_id, period_start),
+        (kpi_id, kind, start, team_id, period_start), (kpi_id, kind, start, period_start)
+    )
+    HAVING GROUPING(team_id, owner_id) <> 1 OR team_id IS NOT NULL
+),
+last_aggregates AS (
+    SELECT DISTINCT ON (kpi_id, scope, team_id, owner_id, kind, start)
+           kpi_id, team_id, owner_id, scope, kind, start,
+           SUM(total) OVER bucket AS total, SUM(count) OVER bucket AS count,
+           period_start AS last_day, total AS last_value
+    FROM last_daily
+    WINDOW bucket AS (PARTITION BY kpi_id, scope, team_id, owner_id, kind, start)
+    ORDER BY kpi_id, scope, team_id, owner_id, kind, start, period_start DESC
+),
+-- The totals of the KPIs that ratios are built from.
+ratio_sources AS (
+    SELECT kpi_id, team_id, owner_id, scope, kind, start, total, count
+    FROM aggregates WHERE kpi_id = ANY(%(part_kpis)s::bigint[])
+    UNION ALL
+    SELECT kpi_id, team_id, owner_id, scope, kind, start, total, count
+    FROM last_aggregates WHERE kpi_id = ANY(%(part_kpis)s::bigint[])
+),"""
+
+# One kind of bucket (week or month): plain KPIs, "last value" KPIs, and ratio KPIs with
+# Σnumerator and Σdenominator over the same scope and bucket.
+_COMPUTED = """
+    SELECT a.kpi_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, a.total, a.count,
+           a.last_day, NULL::numeric AS last_value,
+           NULL::numeric AS numerator, NULL::numeric AS denominator
+    FROM aggregates a
+    WHERE a.kind = '{kind}' AND a.kpi_id <> ALL(%(ratio_kpis)s::bigint[]) {wanted_aggregates}
+    UNION ALL
+    SELECT a.kpi_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, a.total, a.count,
+           a.last_day, a.last_value, NULL, NULL
+    FROM last_aggregates a
+    WHERE a.kind = '{kind}' {wanted_aggregates}
+    UNION ALL
+    SELECT p.ratio_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, 0, SUM(a.count),
+           NULL, NULL, SUM(a.total * p.is_numerator), SUM(a.total * p.is_denominator)
+    FROM ratio_sources a JOIN ratio_parts p ON p.part_id = a.kpi_id
+    WHERE a.kind = '{kind}' {wanted_ratios}
+    GROUP BY p.ratio_id, a.scope, a.team_id, a.owner_id, a.kind, a.start
+"""
 
 _ROLLUP_SQL = """
 WITH
 {aggregation}
+{last_values}
 wanted AS (
     SELECT * FROM UNNEST(%(want_kpis)s::bigint[], %(want_kinds)s::text[], %(want_starts)s::date[])
         AS w(kpi_id, kind, start)
@@ -361,29 +406,43 @@ ratio_parts AS (
     SELECT id, denominator_id, 0, 1
     FROM goals_kpi WHERE org_id = %(org)s AND aggregation = 'ratio'
 ),
+weeks AS ({computed_weeks}),
+months AS MATERIALIZED ({computed_months}),
+-- Quarters from their three months: the months computed here and, when only some months of a
+-- quarter were touched, the stored rows of the others (`kept`).
+quarter_months AS (
+    SELECT m.*, {quarter} AS quarter,
+           MAX(m.last_day) OVER (
+               PARTITION BY m.kpi_id, m.scope, m.team_id, m.owner_id, {quarter}
+           ) AS quarter_last_day
+    FROM (
+        SELECT kpi_id, scope, team_id, owner_id, start, total, count, last_day, last_value,
+               numerator, denominator
+        FROM months
+        UNION ALL
+        SELECT r.kpi_id, CASE r.level WHEN 'detail' THEN 0 WHEN 'team' THEN 1 ELSE 3 END,
+               r.team_id, r.owner_id, r.period_start, r.total, r.count, r.last_day,
+               r.last_value, r.numerator, r.denominator
+        FROM UNNEST(%(kept_kpis)s::bigint[], %(kept_starts)s::date[]) AS x(kpi_id, start)
+        JOIN dashboards_kpirollup r
+          ON r.org_id = %(org)s AND r.kpi_id = x.kpi_id AND r.period_kind = 'month'
+         AND r.period_start = x.start
+    ) AS m
+),
+quarters AS (
+    SELECT kpi_id, scope, team_id, owner_id, 'quarter' AS kind, quarter AS start,
+           SUM(total) AS total, SUM(count) AS count, MAX(last_day) AS last_day,
+           SUM(last_value) FILTER (WHERE last_day = quarter_last_day) AS last_value,
+           SUM(numerator) AS numerator, SUM(denominator) AS denominator
+    FROM quarter_months
+    GROUP BY kpi_id, scope, team_id, owner_id, quarter
+),
 computed AS (
-    SELECT a.kpi_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, a.total, a.count,
-           a.last_day, NULL::numeric AS last_value,
-           NULL::numeric AS numerator, NULL::numeric AS denominator
-    FROM aggregates a
-    WHERE a.kpi_id <> ALL(%(ratio_kpis)s::bigint[]) AND a.kpi_id <> ALL(%(last_kpis)s::bigint[])
-          {wanted_aggregates}
+    SELECT * FROM weeks
     UNION ALL
-    SELECT a.kpi_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, a.total, a.count,
-           a.last_day, l.total, NULL, NULL
-    FROM aggregates a
-    LEFT JOIN last_days l
-      ON l.kpi_id = a.kpi_id AND l.scope = a.scope AND l.team_key = COALESCE(a.team_id, 0)
-     AND l.owner_key = COALESCE(a.owner_id, 0) AND l.kind = a.kind
-     AND l.period_start = a.last_day
-    WHERE a.kpi_id = ANY(%(last_kpis)s::bigint[]) {wanted_aggregates}
+    SELECT * FROM months
     UNION ALL
-    -- Ratio KPIs: Σnumerator and Σdenominator over the same scope and bucket.
-    SELECT p.ratio_id, a.scope, a.team_id, a.owner_id, a.kind, a.start, 0, SUM(a.count),
-           NULL, NULL, SUM(a.total * p.is_numerator), SUM(a.total * p.is_denominator)
-    FROM aggregates a JOIN ratio_parts p ON p.part_id = a.kpi_id
-    WHERE TRUE {wanted_ratios}
-    GROUP BY p.ratio_id, a.scope, a.team_id, a.owner_id, a.kind, a.start
+    SELECT * FROM quarters
 ),
 fresh AS (
     SELECT kpi_id, CASE scope WHEN 0 THEN 'detail' WHEN 1 THEN 'team' ELSE 'org' END AS level,
@@ -392,7 +451,8 @@ fresh AS (
     FROM computed
 ),
 stored AS NOT MATERIALIZED (
-    SELECT r.*
+    SELECT r.id, r.kpi_id, r.level, r.team_key, r.owner_key, r.period_kind, r.period_start,
+           r.total, r.count, r.last_day, r.last_value, r.numerator, r.denominator
     FROM dashboards_kpirollup r
     WHERE r.org_id = %(org)s {wanted_stored}
 ),
@@ -429,11 +489,17 @@ added AS (
            total, count, last_day, last_value, numerator, denominator
     FROM changes
     WHERE stored_id IS NULL
+    -- In key order: a bucket's rows land next to each other, in the table and in the index.
+    ORDER BY kpi_id, kind, start, level, team_key, owner_key
     RETURNING 1
 )
-SELECT (SELECT COUNT(*) FROM stored) - (SELECT COUNT(*) FROM removed)
+SELECT (SELECT COUNT(*) FROM removed) + (SELECT COUNT(*) FROM updated)
        + (SELECT COUNT(*) FROM added)
 """
+
+
+# The kinds of bucket read from the measurements; quarters are summed from their months.
+_READ_KINDS = (RollupPeriod.WEEK.value, RollupPeriod.MONTH.value)
 
 
 def _ranges(
@@ -464,22 +530,23 @@ def _ranges(
 
 def _replace_in_database(org: Organization, wanted: dict[str, set[tuple[int, date]]] | None) -> int:
     """Recompute the wanted buckets (all of them when `wanted` is None) in one statement and
-    write the differences; the number of rows the buckets now hold."""
+    write the differences; the number of rows written."""
     statement = _statement(org, wanted)
     if statement is None:
         return 0
+    # The whole organisation: hash joins throughout (the planner cannot tell how large the
+    # intermediate results are). A few buckets: compiling the plan (JIT) would take longer
+    # than running it.
+    setting, value = ("enable_nestloop", "off") if wanted is None else ("jit", "off")
     with connection.cursor() as cursor:
-        if wanted is None:
-            cursor.execute(*statement)
-            (rows,) = cursor.fetchone()
-            return int(rows)
-        # A few buckets: compiling the plan (JIT) would take longer than running it.
-        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
-        (jit, _off) = cursor.fetchone()
+        cursor.execute(
+            "SELECT current_setting(%s), set_config(%s, %s, true)", [setting, setting, value]
+        )
+        (previous, _value) = cursor.fetchone()
         cursor.execute(*statement)
-        (rows,) = cursor.fetchone()
-        cursor.execute("SELECT set_config('jit', %s, true)", [jit])
-    return int(rows)
+        (written,) = cursor.fetchone()
+        cursor.execute("SELECT set_config(%s, %s, true)", [setting, previous])
+    return int(written)
 
 
 def _statement(
@@ -494,10 +561,13 @@ def _statement(
         "org": org.pk,
         "fiscal": org.fiscal_year_start_month,
         "ratio_kpis": list(parts),
+        "part_kpis": sorted({part for pair in parts.values() for part in pair if part}),
         "last_kpis": [pk for pk, aggregation, _t, _b in kpis if aggregation == "last"],
         "want_kpis": [],
         "want_kinds": [],
         "want_starts": [],
+        "kept_kpis": [],
+        "kept_starts": [],
     }
     fragments = {
         "aggregation": _AGGREGATE_ALL,
@@ -509,7 +579,16 @@ def _statement(
         triples = [(kpi, kind, start) for kind, pairs in wanted.items() for kpi, start in pairs]
         if not triples:
             return None
-        ranges = _ranges(wanted, parts)
+        ranges = _ranges({kind: wanted.get(kind, set()) for kind in _READ_KINDS}, parts)
+        months = wanted.get(RollupPeriod.MONTH, set())
+        kept = sorted(
+            {
+                (kpi, add_months(quarter, offset))
+                for kpi, quarter in wanted.get(RollupPeriod.QUARTER, set())
+                for offset in range(3)
+            }
+            - months
+        )
         params |= {
             "want_kpis": [kpi for kpi, _kind, _start in triples],
             "want_kinds": [kind for _kpi, kind, _start in triples],
@@ -518,6 +597,8 @@ def _statement(
             "range_kpis": [kpi for _kind, kpi, _first, _last in ranges],
             "range_firsts": [first for _kind, _kpi, first, _last in ranges],
             "range_lasts": [last for _kind, _kpi, _first, last in ranges],
+            "kept_kpis": [kpi for kpi, _start in kept],
+            "kept_starts": [start for _kpi, start in kept],
         }
         fragments |= {
             "aggregation": _AGGREGATE_WANTED,
@@ -527,9 +608,23 @@ def _statement(
                 "AND (r.kpi_id, r.period_kind, r.period_start) IN (SELECT * FROM wanted)"
             ),
         }
-    buckets = {"week": _WEEK_SQL, "month": _MONTH_SQL, "quarter": _QUARTER_SQL}
-    fragments["aggregation"] = fragments["aggregation"].format(**buckets)
-    return _ROLLUP_SQL.format(**fragments), params
+    aggregation = fragments["aggregation"].format(week=_WEEK_SQL, month=_MONTH_SQL)
+    computed = {
+        f"computed_{kind}s": _COMPUTED.format(
+            kind=kind,
+            wanted_aggregates=fragments["wanted_aggregates"],
+            wanted_ratios=fragments["wanted_ratios"],
+        )
+        for kind in _READ_KINDS
+    }
+    statement = _ROLLUP_SQL.format(
+        aggregation=aggregation,
+        last_values=_LAST_VALUES,
+        quarter=_QUARTER_OF_MONTH_SQL,
+        wanted_stored=fragments["wanted_stored"],
+        **computed,
+    )
+    return statement, params
 
 
 def _in_database() -> bool:
@@ -568,7 +663,8 @@ def _state(org: Organization) -> RollupState | None:
 
 
 def rollups_rebuild(*, org: Organization) -> int:
-    """Recompute every bucket that has measurements (and drop all others)."""
+    """Recompute every bucket that has measurements (and drop all others); the number of
+    rollup rows written."""
     with transaction.atomic():
         state = _state(org)
         if state is None:
@@ -583,7 +679,8 @@ def rollups_rebuild(*, org: Organization) -> int:
 
 def rollups_update(*, org: Organization) -> int:
     """Recompute the buckets touched since the last run. Two workers: one does it, the other
-    finds the state locked and returns; a rerun finds nothing touched."""
+    finds the state locked and returns; a rerun finds nothing touched. Returns the number of
+    rollup rows written."""
     state = RollupState.objects.filter(org=org).first()
     if state is None or state.built_at is None:
         return rollups_rebuild(org=org)

@@ -48,16 +48,46 @@ CellKey = tuple[int, int | None, int | None, date]  # kpi, team, owner, month
 
 
 class Cube:
+    """Month cells indexed by KPI and month, and again by owner and by team, so that a value
+    for one scope reads only that scope's cells, however many owners and teams the KPI has."""
+
     def __init__(self, cells: dict[CellKey, MonthCell]) -> None:
         self._by_kpi: dict[int, list[tuple[CellKey, MonthCell]]] = defaultdict(list)
+        self._by_month: dict[tuple[int, date], list[tuple[CellKey, MonthCell]]] = defaultdict(list)
+        self._by_owner: dict[tuple[int, int, date], list[tuple[CellKey, MonthCell]]] = (
+            defaultdict(list)
+        )
+        self._by_team: dict[tuple[int, int, date], list[tuple[CellKey, MonthCell]]] = defaultdict(
+            list
+        )
         for key, cell in cells.items():
-            self._by_kpi[key[0]].append((key, cell))
+            kpi, team, owner, month = key
+            self._by_kpi[kpi].append((key, cell))
+            self._by_month[(kpi, month)].append((key, cell))
+            if owner is not None:
+                self._by_owner[(kpi, owner, month)].append((key, cell))
+            if team is not None:
+                self._by_team[(kpi, team, month)].append((key, cell))
+
+    def _candidates(
+        self, kpi_id: int, scope: Scope, month: date
+    ) -> Iterable[tuple[CellKey, MonthCell]]:
+        if scope.owner_id is not None:
+            return self._by_owner.get((kpi_id, scope.owner_id, month), ())
+        if scope.team_ids is not None:
+            return [
+                entry
+                for team in scope.team_ids
+                for entry in self._by_team.get((kpi_id, team, month), ())
+            ]
+        return self._by_month.get((kpi_id, month), ())
 
     def _cells(self, kpi_id: int, scope: Scope, months: set[date]) -> list[MonthCell]:
         return [
             cell
-            for (kpi, team, owner, month), cell in self._by_kpi.get(kpi_id, [])
-            if month in months and scope.admits(team, owner)
+            for month in months
+            for (_kpi, team, owner, _month), cell in self._candidates(kpi_id, scope, month)
+            if scope.admits(team, owner)
         ]
 
     @staticmethod

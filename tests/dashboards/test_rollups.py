@@ -200,6 +200,47 @@ def test_ratio_kpis_are_the_sum_of_numerators_over_the_sum_of_denominators(setup
     assert (quarter.numerator, quarter.denominator) == (Decimal(5), Decimal(30))
 
 
+def test_a_quarter_touched_in_one_month_keeps_the_other_months(setup):
+    """Only June is touched: the quarter sums June again with April and May as stored."""
+    org, admin, revenue, pipeline = (
+        setup["org"],
+        setup["admin"],
+        setup["revenue"],
+        setup["pipeline"],
+    )
+    rollups_update(org=org)
+    measurement_record(
+        actor=admin,
+        org=org,
+        kpi=revenue,
+        day=date(2026, 6, 30),
+        value=Decimal(8),
+        period_kind="day",
+        team=setup["east"],
+        owner=setup["rep"],
+    )  # 5 → 8
+    measurement_delete(  # the pipeline's last day moves back from 30 June to 2 April
+        actor=admin,
+        measurement=Measurement.objects.get(kpi=pipeline, period_start=date(2026, 6, 30)),
+    )
+    rollups_update(org=org)
+
+    def quarter(kpi, level: str, **scope) -> KpiRollup:  # type: ignore[no-untyped-def]
+        return KpiRollup.objects.get(
+            kpi=kpi, level=level, period_kind="quarter", period_start=date(2026, 4, 1), **scope
+        )
+
+    org_q2 = quarter(revenue, "org")
+    assert (org_q2.total, org_q2.count) == (Decimal(35), 3)  # 20 + 8 for East/rep, 7 for West
+    assert quarter(revenue, "team", team=setup["east"]).total == Decimal(28)
+    assert quarter(revenue, "detail", team=setup["west"], owner=setup["rep2"]).total == Decimal(7)
+    pipeline_q2 = quarter(pipeline, "org")
+    assert (pipeline_q2.last_day, pipeline_q2.last_value) == (date(2026, 4, 2), Decimal(60))
+    incremental = rows(org)
+    rollups_rebuild(org=org)
+    assert rows(org) == incremental
+
+
 def test_goal_snapshots_are_one_row_per_goal_and_day(world):
     goal = GoalFactory(org=world.org, owner=world.user("manager"), status="active")
     now = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -431,6 +472,8 @@ def test_recomputing_unchanged_buckets_writes_nothing(varied, postgresql_only):
         team=varied["east"],
         owner=varied["rep"],
     )
-    assert rollups_update(org=org) > 0
-    rollups_rebuild(org=org)
+    assert MeasurementTouch.objects.filter(org=org).exists()
+    assert rollups_update(org=org) == 0  # the touched buckets were recomputed: no row written
+    assert not MeasurementTouch.objects.filter(org=org).exists()
+    assert rollups_rebuild(org=org) == 0
     assert versions() == before

@@ -22,4 +22,4 @@ class Command(BaseCommand):
                 raise CommandError(f"No organisation with the slug {options['org']!r}.")
         for org in orgs:
             written = rollups_rebuild(org=org)
-            self.stdout.write(f"{org.slug}: {written} rollup rows")
+            self.stdout.write(f"{org.slug}: {written} rollup rows written")
