@@ -1,6 +1,8 @@
 """Rollups of KPI measurements and daily goal snapshots, computed by Celery so that dashboards
 read small tables however much history an organisation has."""
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +24,14 @@ class RollupPeriod(models.TextChoices):
     QUARTER = "quarter", _("Quarter")
 
 
+def _derived_reference(to: Any, **options: Any) -> Any:
+    """A reference from derived data: deleted with what it refers to (by Django), with no
+    database constraint or index of its own to maintain on every write."""
+    return models.ForeignKey(
+        to, on_delete=models.CASCADE, db_constraint=False, db_index=False, **options
+    )
+
+
 class KpiRollup(models.Model):
     """One KPI over one week, month or fiscal quarter, for a team × owner, a team, or the org.
 
@@ -36,39 +46,11 @@ class KpiRollup(models.Model):
     free space in each page (fill factor 70), so that recomputed rows are updated in place.
     """
 
-    org = models.ForeignKey(
-        Organization,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    kpi = models.ForeignKey(
-        "goals.Kpi",
-        on_delete=models.CASCADE,
-        related_name="rollups",
-        db_constraint=False,
-        db_index=False,
-    )
+    org = _derived_reference(Organization, related_name="+")
+    kpi = _derived_reference("goals.Kpi", related_name="rollups")
     level = models.CharField(max_length=6, choices=RollupLevel.choices)
-    team = models.ForeignKey(
-        Team,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    owner = models.ForeignKey(
-        "salesops.User",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    team = _derived_reference(Team, null=True, blank=True, related_name="+")
+    owner = _derived_reference("salesops.User", null=True, blank=True, related_name="+")
     # The team and owner again as plain numbers (0 for none), so the key is unique on every
     # database: a NULL never equals another NULL in a unique index.
     team_key = models.BigIntegerField(default=0)
