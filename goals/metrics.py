@@ -45,6 +45,7 @@ class Scope:
 
 
 CellKey = tuple[int, int | None, int | None, date]  # kpi, team, owner, month
+Entry = tuple[CellKey, MonthCell]
 
 
 class Cube:
@@ -52,14 +53,10 @@ class Cube:
     for one scope reads only that scope's cells, however many owners and teams the KPI has."""
 
     def __init__(self, cells: dict[CellKey, MonthCell]) -> None:
-        self._by_kpi: dict[int, list[tuple[CellKey, MonthCell]]] = defaultdict(list)
-        self._by_month: dict[tuple[int, date], list[tuple[CellKey, MonthCell]]] = defaultdict(list)
-        self._by_owner: dict[tuple[int, int, date], list[tuple[CellKey, MonthCell]]] = (
-            defaultdict(list)
-        )
-        self._by_team: dict[tuple[int, int, date], list[tuple[CellKey, MonthCell]]] = defaultdict(
-            list
-        )
+        self._by_kpi: dict[int, list[Entry]] = defaultdict(list)
+        self._by_month: dict[tuple[int, date], list[Entry]] = defaultdict(list)
+        self._by_owner: dict[tuple[int, int, date], list[Entry]] = defaultdict(list)
+        self._by_team: dict[tuple[int, int, date], list[Entry]] = defaultdict(list)
         for key, cell in cells.items():
             kpi, team, owner, month = key
             self._by_kpi[kpi].append((key, cell))
@@ -69,9 +66,7 @@ class Cube:
             if team is not None:
                 self._by_team[(kpi, team, month)].append((key, cell))
 
-    def _candidates(
-        self, kpi_id: int, scope: Scope, month: date
-    ) -> Iterable[tuple[CellKey, MonthCell]]:
+    def _candidates(self, kpi_id: int, scope: Scope, month: date) -> Iterable[Entry]:
         if scope.owner_id is not None:
             return self._by_owner.get((kpi_id, scope.owner_id, month), ())
         if scope.team_ids is not None:
