@@ -34,16 +34,20 @@ document.addEventListener("keydown", (event) => {
     select.dispatchEvent(new Event("change", { bubbles: true }));
   }
 });
-// The server answers a change with a fresh cell; put the keyboard focus back on it.
-let lastCell = null;
-document.addEventListener("change", (event) => {
-  if (event.target instanceof HTMLSelectElement && event.target.classList.contains("raci-cell")) {
-    lastCell = event.target.dataset.testid;
-  }
+// The server answers a change with a fresh cell, which replaces the old one. If the old cell
+// still had the keyboard focus when its answer came, the new one takes it over; if the user
+// had already moved on to another field, the focus stays there.
+let pendingFocus = null;
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const form = event.detail.target;
+  if (!(form instanceof HTMLFormElement) || !form.classList.contains("raci-cell-form")) return;
+  const select = form.querySelector("select.raci-cell");
+  pendingFocus = select && form.contains(document.activeElement) ? select.dataset.testid : null;
 });
 document.addEventListener("htmx:afterSettle", () => {
-  if (!lastCell) return;
-  const select = document.querySelector(`select[data-testid="${lastCell}"]`);
-  if (select) select.focus();
-  lastCell = null;
+  if (!pendingFocus) return;
+  const select = document.querySelector(`select[data-testid="${pendingFocus}"]`);
+  pendingFocus = null;
+  const active = document.activeElement;
+  if (select && (!active || active === document.body || !active.isConnected)) select.focus();
 });

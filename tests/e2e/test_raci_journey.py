@@ -108,3 +108,55 @@ def test_manager_fixes_a_team_accountable_with_the_keyboard_and_publishes(live_s
     assert Notification.objects.filter(
         kind="raci.published", recipient=marketer.user, org=org
     ).exists()
+
+
+def test_a_slow_answer_does_not_pull_the_focus_back_to_its_cell(live_server, page):
+    """The user sets a letter and moves on before the server answers: the answer updates the
+    first cell, and the keyboard stays on the cell the user moved to."""
+    org = OrganizationFactory(slug="journey-raci-focus", name="Journey RACI focus")
+    manager = MembershipFactory(org=org, role=Role.MANAGER, user__display_name="Mia Manager")
+    sales = TeamFactory(org=org, name="Field Sales", kind=TeamKind.SALES)
+    TeamMembershipFactory(team=sales, membership=manager, is_lead=True)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(manager.user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/o/journey-raci-focus/")
+    page.goto(f"{live_server.url}/o/journey-raci-focus/raci/")
+    page.get_by_role("link", name="New matrix").click()
+    page.get_by_label("Start from").select_option("lead_handoff")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Matrix created as a draft.")).to_be_visible()
+    matrix = RaciMatrix.objects.get(org=org)
+    first, second = RaciActivity.objects.filter(matrix=matrix).order_by("position", "pk")[:2]
+    participant = RaciParticipant.objects.filter(matrix=matrix).order_by("pk").first()
+
+    def cell(activity: RaciActivity):
+        return page.get_by_test_id(f"cell-{activity.pk}-{participant.pk}")
+
+    letter = "C" if cell(first).input_value() == "I" else "I"
+    held = []
+
+    def hold(route) -> None:  # type: ignore[no-untyped-def]
+        held.append(route)
+
+    page.route("**/raci/*/cells/", hold)
+    cell(first).press(letter.lower())
+    for _attempt in range(100):  # until the request reaches the route (at most 5 s)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    cell(second).focus()
+    # Known once the answer is in place (this listener runs after the page's own).
+    page.evaluate(
+        "() => document.addEventListener('htmx:afterSettle', () => { window.settled = true; })"
+    )
+    with page.expect_response("**/raci/*/cells/"):
+        held[0].continue_()
+    page.wait_for_function("() => window.settled === true")
+    expect(cell(first)).to_have_value(letter)
+    expect(cell(second)).to_be_focused()
+    assert RaciAssignment.objects.filter(
+        activity=first, participant=participant, letters=letter
+    ).exists()
