@@ -2,7 +2,6 @@
 and tell each recipient once. Needs REDIS_URL and a PostgreSQL DATABASE_URL (the workers are
 separate processes sharing the test database)."""
 
-import os
 import re
 import subprocess
 import sys
@@ -31,11 +30,10 @@ from ..factories import (
     TeamMembershipFactory,
 )
 from ..salesops.test_celery_worker import (
-    ROOT,
-    _database_url,
-    _worker_broker_url,
     need_worker_services,
+    start_worker,
     wait_for,
+    worker_environment,
 )
 from ..salesops.test_outbox import broker
 
@@ -50,28 +48,7 @@ class Worker:
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
         self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "salesops",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "-n",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        self.process = start_worker(env, name)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -99,15 +76,8 @@ def two_workers(transactional_db):
     need_worker_services()
     import redis
 
-    broker_url = _worker_broker_url(WORKER_REDIS_DB)
+    broker_url, env = worker_environment(WORKER_REDIS_DB)
     client = redis.Redis.from_url(broker_url)
-    client.flushdb()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "salesops.settings.test",
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker_url,
-    }
     workers = [Worker(name, env) for name in ("alerts-one", "alerts-two")]
     try:
         # Both consume before any task is sent, so the two really compete for the work.

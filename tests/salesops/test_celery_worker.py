@@ -88,12 +88,12 @@ def http_endpoint():
     server.shutdown()
 
 
-@pytest.fixture
-def worker(transactional_db):
-    need_worker_services()
+def worker_environment(db: int = 14) -> tuple[str, dict[str, str]]:
+    """A broker on an emptied Redis database of the test's own, and the environment in which a
+    worker process shares the test database."""
     import redis
 
-    broker_url = _worker_broker_url()
+    broker_url = _worker_broker_url(db)
     redis.Redis.from_url(broker_url).flushdb()
     env = {
         **os.environ,
@@ -101,26 +101,29 @@ def worker(transactional_db):
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": broker_url,
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "salesops",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+    return broker_url, env
+
+
+def start_worker(env: dict[str, str], name: str | None = None) -> subprocess.Popen:
+    """A solo-pool worker process, its log (stdout and stderr together) readable as text."""
+    named = ["-n", f"{name}@%h"] if name else []
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "salesops", "worker", "--pool=solo"]
+        + ["--loglevel=INFO", *named, "--without-gossip", "--without-mingle"]
+        + ["--without-heartbeat"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+@pytest.fixture
+def worker(transactional_db):
+    need_worker_services()
+    broker_url, env = worker_environment()
+    process = start_worker(env)
     try:
         with broker(broker_url):
             yield process
